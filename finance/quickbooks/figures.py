@@ -1,0 +1,296 @@
+"""Fetched QuickBooks rows -> an entity's monthly figures (revenue, expenses, AR and AP balances).
+
+Pure functions only: rows come in as plain dicts shaped exactly like QuickBooks' JSON (parsed with
+``parse_float=Decimal``), figures and their drill-down rows come out. No I/O, no Django.
+
+The definitions are those of the product spec, section 4:
+- revenue[M]: cash received against invoices, by the payment's TxnDate, at the payment's rate.
+- expenses[M]: bill totals by the bill's TxnDate, at the bill's rate.
+- ar_balance[M] / ap_balance[M]: what was still open at the end of M, rebuilt from today's Balance
+  plus what later payments applied, at the invoice's / bill's own rate.
+Each figure is rounded once, at the end, to 0.01 ROUND_HALF_UP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+FIGURES = ("revenue", "expenses", "ar_balance", "ap_balance")
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One QuickBooks transaction's contribution to one figure of one month (the drill-down row)."""
+
+    month: date
+    figure: str
+    txn_type: str
+    txn_id: str
+    txn_date: date
+    party: str
+    doc_number: str
+    linked_txn_id: str
+    amount: Decimal
+    exchange_rate: Decimal
+    home_amount: Decimal
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date
+    revenue: Decimal
+    expenses: Decimal
+    ar_balance: Decimal
+    ap_balance: Decimal
+
+
+# --- months -------------------------------------------------------------------------------------
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def month_end(month: date) -> date:
+    return next_month(month) - timedelta(days=1)
+
+
+def sync_window(*, today: date, days: int = 90) -> list[date]:
+    """Whole months from the one containing ``today - days`` through today's month, ascending.
+
+    Whole months only: a partial first month would overwrite the manual figures of its first weeks.
+    """
+    month, last = month_start(today - timedelta(days=days)), month_start(today)
+    months = []
+    while month <= last:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def checked_months(months: Iterable[date]) -> list[date]:
+    months = sorted(set(months))
+    for month in months:
+        if month.day != 1:
+            raise ValueError(f"months must be first days of months, got {month.isoformat()}")
+    return months
+
+
+# --- reading QuickBooks rows --------------------------------------------------------------------
+
+
+def money(value: object) -> Decimal:
+    """An amount as Decimal. Floats are refused: they have already lost cents on the way in."""
+    if value is None:
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        raise TypeError(f"money must be Decimal, not float ({value!r}): parse JSON with parse_float=Decimal")
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"money must be Decimal, int or str, not {type(value).__name__} ({value!r})")
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {value!r}") from None
+
+
+def amount_of(row: dict, key: str) -> Decimal:
+    return money(row.get(key))
+
+
+def exchange_rate(row: dict) -> Decimal:
+    # Home-currency transactions usually carry no ExchangeRate at all.
+    rate = row.get("ExchangeRate")
+    return Decimal(1) if rate is None else money(rate)
+
+
+def txn_date(row: dict) -> date:
+    value = row["TxnDate"]
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def party(row: dict) -> str:
+    ref = row.get("CustomerRef") or row.get("VendorRef") or {}
+    return ref.get("name") or ""
+
+
+def linked_id(line: dict, txn_type: str) -> str | None:
+    """The first transaction of ``txn_type`` a line is linked to.
+
+    A line carries one Amount even when it lists several links; we attribute it to the first one so
+    that the same line always lands on the same invoice or bill.
+    """
+    for link in line.get("LinkedTxn") or ():
+        if link.get("TxnType") == txn_type:
+            return str(link["TxnId"])
+    return None
+
+
+def applied_lines(payment: dict, txn_type: str) -> Iterator[tuple[str, Decimal]]:
+    """(invoice or bill Id, amount) for each line of a payment applied to that kind of transaction."""
+    for line in payment.get("Line") or ():
+        target = linked_id(line, txn_type)
+        if target is not None:
+            yield target, amount_of(line, "Amount")
+
+
+def unique_by_id(rows: Iterable[dict]) -> list[dict]:
+    """One row per Id, the same one whatever the order the rows came in.
+
+    The same transaction can arrive twice (fetched by two queries, or on two overlapping pages). If the
+    copies differ, it was edited between two requests: keep the newest (highest SyncToken), and fall
+    back to the full content so that even a tie never depends on row order.
+    """
+    chosen: dict[str, dict] = {}
+    for row in rows:
+        key = str(row["Id"])
+        if key not in chosen or version(row) > version(chosen[key]):
+            chosen[key] = row
+    return [chosen[key] for key in sorted(chosen)]
+
+
+def version(row: dict) -> tuple:
+    token = str(row.get("SyncToken", ""))
+    updated = (row.get("MetaData") or {}).get("LastUpdatedTime", "")
+    return (int(token) if token.isdigit() else -1, updated, json.dumps(row, sort_keys=True, default=str))
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def figure_row(*, month: date, figure: str, txn_type: str, txn: dict, amount: Decimal,
+               linked_txn_id: str = "") -> FigureRow:
+    rate = exchange_rate(txn)
+    return FigureRow(
+        month=month, figure=figure, txn_type=txn_type, txn_id=str(txn["Id"]), txn_date=txn_date(txn),
+        party=party(txn), doc_number=txn.get("DocNumber") or "", linked_txn_id=linked_txn_id,
+        amount=amount, exchange_rate=rate, home_amount=amount * rate,
+    )
+
+
+def cash_against_invoices(payment: dict) -> list[tuple[str, Decimal]]:
+    """The cash a payment brought in, per invoice it was applied to.
+
+    QuickBooks applies a credit memo to an invoice by recording a payment whose invoice line is matched
+    by a CreditMemo line (TotalAmt 0, "Created by QB Online to link credits to charges"). That settles
+    the invoice but brings in no cash, so the payment's credit-memo lines are taken off its invoice
+    lines, in line order. Lines linked to anything else (JournalEntry...) and unapplied cash are not
+    revenue either.
+    """
+    credits = credits_applied(payment)
+    cash = []
+    for invoice_id, amount in applied_lines(payment, "Invoice"):
+        offset = min(credits, amount) if amount > 0 else ZERO
+        credits -= offset
+        cash.append((invoice_id, amount - offset))
+    return cash
+
+
+def credits_applied(payment: dict) -> Decimal:
+    # A line linked to an invoice counts for the invoice (first-invoice rule), never as a credit too.
+    return sum(
+        (amount_of(line, "Amount") for line in payment.get("Line") or ()
+         if linked_id(line, "Invoice") is None and linked_id(line, "CreditMemo") is not None),
+        ZERO,
+    )
+
+
+def revenue_rows(months: list[date], payments: list[dict]) -> Iterator[FigureRow]:
+    for payment in payments:
+        month = month_start(txn_date(payment))
+        if month not in months:
+            continue
+        for invoice_id, amount in cash_against_invoices(payment):
+            if amount:
+                yield figure_row(month=month, figure="revenue", txn_type="Payment", txn=payment,
+                                 amount=amount, linked_txn_id=invoice_id)
+
+
+def expense_rows(months: list[date], bills: list[dict]) -> Iterator[FigureRow]:
+    for bill in bills:
+        month, amount = month_start(txn_date(bill)), amount_of(bill, "TotalAmt")
+        if month in months and amount:
+            yield figure_row(month=month, figure="expenses", txn_type="Bill", txn=bill, amount=amount)
+
+
+def applications(payments: list[dict], txn_type: str) -> dict[str, list[tuple[date, Decimal]]]:
+    """For each invoice (or bill) Id: (payment date, amount) of every payment line applied to it."""
+    applied = defaultdict(list)
+    for payment in payments:
+        for target, amount in applied_lines(payment, txn_type):
+            applied[target].append((txn_date(payment), amount))
+    return applied
+
+
+def balance_at(document: dict, applied: list[tuple[date, Decimal]], day: date) -> Decimal:
+    """Open balance at the end of ``day``: today's Balance plus what payments dated later took off."""
+    paid_later = sum((amount for paid_on, amount in applied if paid_on > day), ZERO)
+    return amount_of(document, "Balance") + paid_later
+
+
+def balance_rows(months: list[date], figure: str, txn_type: str, documents: list[dict],
+                 payments: list[dict]) -> Iterator[FigureRow]:
+    applied = applications(payments, txn_type)
+    for month in months:
+        end = month_end(month)
+        for document in documents:
+            if txn_date(document) > end:
+                continue
+            balance = balance_at(document, applied.get(str(document["Id"]), []), end)
+            # Paid, voided (all zeros) and over-credited documents owe nothing: no row.
+            if balance > 0:
+                yield figure_row(month=month, figure=figure, txn_type=txn_type, txn=document, amount=balance)
+
+
+def row_order(row: FigureRow) -> tuple:
+    return (row.month, FIGURES.index(row.figure), row.txn_date, row.txn_type, row.txn_id,
+            row.linked_txn_id, row.amount)
+
+
+def figure_rows(*, months: list[date], invoices: Iterable[dict], payments: Iterable[dict],
+                bills: Iterable[dict], bill_payments: Iterable[dict]) -> list[FigureRow]:
+    """Every transaction's contribution to every figure of ``months``, in a stable order."""
+    months = checked_months(months)
+    invoices, payments = unique_by_id(invoices), unique_by_id(payments)
+    bills, bill_payments = unique_by_id(bills), unique_by_id(bill_payments)
+    rows = [
+        *revenue_rows(months, payments),
+        *expense_rows(months, bills),
+        *balance_rows(months, "ar_balance", "Invoice", invoices, payments),
+        *balance_rows(months, "ap_balance", "Bill", bills, bill_payments),
+    ]
+    return sorted(rows, key=row_order)
+
+
+def rounded(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def monthly_figures(*, months: list[date], invoices: Iterable[dict], payments: Iterable[dict],
+                    bills: Iterable[dict], bill_payments: Iterable[dict]) -> dict[date, MonthFigures]:
+    """The four figures of every month in ``months`` (zeros when QuickBooks shows nothing happened).
+
+    Rows are summed unrounded and each figure is rounded once: rounding each row first would drift by
+    up to half a cent per row.
+    """
+    months = checked_months(months)
+    totals = {(month, figure): ZERO for month in months for figure in FIGURES}
+    for row in figure_rows(months=months, invoices=invoices, payments=payments, bills=bills,
+                           bill_payments=bill_payments):
+        totals[row.month, row.figure] += row.home_amount
+    return {
+        month: MonthFigures(month=month, **{figure: rounded(totals[month, figure]) for figure in FIGURES})
+        for month in months
+    }
