@@ -170,13 +170,22 @@ def version(row: dict) -> tuple:
 # --- figures ------------------------------------------------------------------------------------
 
 
-def figure_row(*, month: date, figure: str, txn_type: str, txn: dict, amount: Decimal,
-               linked_txn_id: str = "") -> FigureRow:
+def figure_row(
+    *, month: date, figure: str, txn_type: str, txn: dict, amount: Decimal, linked_txn_id: str = ""
+) -> FigureRow:
     rate = exchange_rate(txn)
     return FigureRow(
-        month=month, figure=figure, txn_type=txn_type, txn_id=str(txn["Id"]), txn_date=txn_date(txn),
-        party=party(txn), doc_number=txn.get("DocNumber") or "", linked_txn_id=linked_txn_id,
-        amount=amount, exchange_rate=rate, home_amount=amount * rate,
+        month=month,
+        figure=figure,
+        txn_type=txn_type,
+        txn_id=str(txn["Id"]),
+        txn_date=txn_date(txn),
+        party=party(txn),
+        doc_number=txn.get("DocNumber") or "",
+        linked_txn_id=linked_txn_id,
+        amount=amount,
+        exchange_rate=rate,
+        home_amount=amount * rate,
     )
 
 
@@ -201,8 +210,11 @@ def cash_against_invoices(payment: dict) -> list[tuple[str, Decimal]]:
 def credits_applied(payment: dict) -> Decimal:
     # A line linked to an invoice counts for the invoice (first-invoice rule), never as a credit too.
     return sum(
-        (amount_of(line, "Amount") for line in payment.get("Line") or ()
-         if linked_id(line, "Invoice") is None and linked_id(line, "CreditMemo") is not None),
+        (
+            amount_of(line, "Amount")
+            for line in payment.get("Line") or ()
+            if linked_id(line, "Invoice") is None and linked_id(line, "CreditMemo") is not None
+        ),
         ZERO,
     )
 
@@ -214,8 +226,14 @@ def revenue_rows(months: list[date], payments: list[dict]) -> Iterator[FigureRow
             continue
         for invoice_id, amount in cash_against_invoices(payment):
             if amount:
-                yield figure_row(month=month, figure="revenue", txn_type="Payment", txn=payment,
-                                 amount=amount, linked_txn_id=invoice_id)
+                yield figure_row(
+                    month=month,
+                    figure="revenue",
+                    txn_type="Payment",
+                    txn=payment,
+                    amount=amount,
+                    linked_txn_id=invoice_id,
+                )
 
 
 def expense_rows(months: list[date], bills: list[dict]) -> Iterator[FigureRow]:
@@ -240,8 +258,9 @@ def balance_at(document: dict, applied: list[tuple[date, Decimal]], day: date) -
     return amount_of(document, "Balance") + paid_later
 
 
-def balance_rows(months: list[date], figure: str, txn_type: str, documents: list[dict],
-                 payments: list[dict]) -> Iterator[FigureRow]:
+def balance_rows(
+    months: list[date], figure: str, txn_type: str, documents: list[dict], payments: list[dict]
+) -> Iterator[FigureRow]:
     applied = applications(payments, txn_type)
     for month in months:
         end = month_end(month)
@@ -255,12 +274,25 @@ def balance_rows(months: list[date], figure: str, txn_type: str, documents: list
 
 
 def row_order(row: FigureRow) -> tuple:
-    return (row.month, FIGURES.index(row.figure), row.txn_date, row.txn_type, row.txn_id,
-            row.linked_txn_id, row.amount)
+    return (
+        row.month,
+        FIGURES.index(row.figure),
+        row.txn_date,
+        row.txn_type,
+        row.txn_id,
+        row.linked_txn_id,
+        row.amount,
+    )
 
 
-def figure_rows(*, months: list[date], invoices: Iterable[dict], payments: Iterable[dict],
-                bills: Iterable[dict], bill_payments: Iterable[dict]) -> list[FigureRow]:
+def figure_rows(
+    *,
+    months: list[date],
+    invoices: Iterable[dict],
+    payments: Iterable[dict],
+    bills: Iterable[dict],
+    bill_payments: Iterable[dict],
+) -> list[FigureRow]:
     """Every transaction's contribution to every figure of ``months``, in a stable order."""
     months = checked_months(months)
     invoices, payments = unique_by_id(invoices), unique_by_id(payments)
@@ -278,8 +310,14 @@ def rounded(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def monthly_figures(*, months: list[date], invoices: Iterable[dict], payments: Iterable[dict],
-                    bills: Iterable[dict], bill_payments: Iterable[dict]) -> dict[date, MonthFigures]:
+def monthly_figures(
+    *,
+    months: list[date],
+    invoices: Iterable[dict],
+    payments: Iterable[dict],
+    bills: Iterable[dict],
+    bill_payments: Iterable[dict],
+) -> dict[date, MonthFigures]:
     """The four figures of every month in ``months`` (zeros when QuickBooks shows nothing happened).
 
     Rows are summed unrounded and each figure is rounded once: rounding each row first would drift by
@@ -287,8 +325,9 @@ def monthly_figures(*, months: list[date], invoices: Iterable[dict], payments: I
     """
     months = checked_months(months)
     totals = {(month, figure): ZERO for month in months for figure in FIGURES}
-    for row in figure_rows(months=months, invoices=invoices, payments=payments, bills=bills,
-                           bill_payments=bill_payments):
+    for row in figure_rows(
+        months=months, invoices=invoices, payments=payments, bills=bills, bill_payments=bill_payments
+    ):
         totals[row.month, row.figure] += row.home_amount
     return {
         month: MonthFigures(month=month, **{figure: rounded(totals[month, figure]) for figure in FIGURES})

@@ -30,9 +30,13 @@ def month(year, number):
 
 def invoice(id, on, total, balance=None, *, rate=None, customer="Cool Cars", sync_token="0", doc=""):
     row = {
-        "Id": id, "SyncToken": sync_token, "TxnDate": on, "DocNumber": doc,
+        "Id": id,
+        "SyncToken": sync_token,
+        "TxnDate": on,
+        "DocNumber": doc,
         "CustomerRef": {"value": "3", "name": customer},
-        "TotalAmt": Decimal(total), "Balance": Decimal(total if balance is None else balance),
+        "TotalAmt": Decimal(total),
+        "Balance": Decimal(total if balance is None else balance),
     }
     if rate is not None:
         row["ExchangeRate"] = Decimal(rate)
@@ -53,9 +57,13 @@ def line(amount, *links):
 
 def payment(id, on, *lines, rate=None, unapplied="0", total=None, customer="Cool Cars"):
     row = {
-        "Id": id, "SyncToken": "0", "TxnDate": on, "CustomerRef": {"value": "3", "name": customer},
+        "Id": id,
+        "SyncToken": "0",
+        "TxnDate": on,
+        "CustomerRef": {"value": "3", "name": customer},
         "TotalAmt": Decimal(total) if total is not None else sum((ln["Amount"] for ln in lines), Decimal(0)),
-        "UnappliedAmt": Decimal(unapplied), "Line": list(lines),
+        "UnappliedAmt": Decimal(unapplied),
+        "Line": list(lines),
     }
     if rate is not None:
         row["ExchangeRate"] = Decimal(rate)
@@ -70,18 +78,25 @@ def bill_payment(id, on, *lines, rate=None):
 
 
 def figures(months, invoices=(), payments=(), bills=(), bill_payments=()):
-    return monthly_figures(months=months, invoices=invoices, payments=payments, bills=bills,
-                           bill_payments=bill_payments)
+    return monthly_figures(
+        months=months, invoices=invoices, payments=payments, bills=bills, bill_payments=bill_payments
+    )
 
 
 def rows(months, invoices=(), payments=(), bills=(), bill_payments=()):
-    return figure_rows(months=months, invoices=invoices, payments=payments, bills=bills,
-                       bill_payments=bill_payments)
+    return figure_rows(
+        months=months, invoices=invoices, payments=payments, bills=bills, bill_payments=bill_payments
+    )
 
 
 def month_figures(m, revenue="0.00", expenses="0.00", ar_balance="0.00", ap_balance="0.00"):
-    return MonthFigures(month=m, revenue=Decimal(revenue), expenses=Decimal(expenses),
-                        ar_balance=Decimal(ar_balance), ap_balance=Decimal(ap_balance))
+    return MonthFigures(
+        month=m,
+        revenue=Decimal(revenue),
+        expenses=Decimal(expenses),
+        ar_balance=Decimal(ar_balance),
+        ap_balance=Decimal(ap_balance),
+    )
 
 
 MAR, APR = month(2026, 3), month(2026, 4)
@@ -92,14 +107,14 @@ MAR, APR = month(2026, 3), month(2026, 4)
 @pytest.mark.parametrize(
     ("today", "first_month", "count"),
     [
-        (date(2026, 4, 8), month(2026, 1), 4),    # 90 days back is 2026-01-08
-        (date(2026, 5, 15), month(2026, 2), 4),   # mid-quarter: 2026-02-14, the window starts in February
+        (date(2026, 4, 8), month(2026, 1), 4),  # 90 days back is 2026-01-08
+        (date(2026, 5, 15), month(2026, 2), 4),  # mid-quarter: 2026-02-14, the window starts in February
         (date(2026, 1, 15), month(2025, 10), 4),  # January: 2025-10-17, across the year boundary
         (date(2025, 12, 31), month(2025, 10), 3),  # December 31st: 2025-10-02
-        (date(2024, 3, 1), month(2023, 12), 4),   # leap year: 2023-12-02 (29 days in February)
-        (date(2025, 3, 1), month(2024, 12), 4),   # common year: 2024-12-01 exactly
-        (date(2024, 5, 29), month(2024, 2), 4),   # 90 days back lands on the leap day 2024-02-29
-        (date(2024, 5, 30), month(2024, 3), 3),   # one day later it lands on 2024-03-01
+        (date(2024, 3, 1), month(2023, 12), 4),  # leap year: 2023-12-02 (29 days in February)
+        (date(2025, 3, 1), month(2024, 12), 4),  # common year: 2024-12-01 exactly
+        (date(2024, 5, 29), month(2024, 2), 4),  # 90 days back lands on the leap day 2024-02-29
+        (date(2024, 5, 30), month(2024, 3), 3),  # one day later it lands on 2024-03-01
     ],
 )
 def test_sync_window_covers_whole_months_from_ninety_days_back_to_today(today, first_month, count):
@@ -113,8 +128,18 @@ def test_sync_window_covers_whole_months_from_ninety_days_back_to_today(today, f
 def test_sync_window_with_other_lengths():
     assert sync_window(today=date(2026, 4, 8), days=0) == [APR]
     assert sync_window(today=date(2024, 2, 29), days=365) == [
-        month(2023, 3), month(2023, 4), month(2023, 5), month(2023, 6), month(2023, 7), month(2023, 8),
-        month(2023, 9), month(2023, 10), month(2023, 11), month(2023, 12), month(2024, 1), month(2024, 2),
+        month(2023, 3),
+        month(2023, 4),
+        month(2023, 5),
+        month(2023, 6),
+        month(2023, 7),
+        month(2023, 8),
+        month(2023, 9),
+        month(2023, 10),
+        month(2023, 11),
+        month(2023, 12),
+        month(2024, 1),
+        month(2024, 2),
     ]
 
 
@@ -138,16 +163,30 @@ def test_partly_paid_invoice_counts_the_payment_as_revenue_and_the_rest_as_open(
 
 
 def test_payment_of_several_invoices_counts_each_line_once():
-    payments = [payment("128", "2026-03-20", line("100.00", ("Invoice", "1")),
-                        line("50.25", ("Invoice", "2")), line("10.00", ("Invoice", "3")))]
-    invoices = [invoice("1", "2026-03-01", "100.00", "0"), invoice("2", "2026-03-02", "80.25", "30.00"),
-                invoice("3", "2026-03-03", "10.00", "0")]
+    payments = [
+        payment(
+            "128",
+            "2026-03-20",
+            line("100.00", ("Invoice", "1")),
+            line("50.25", ("Invoice", "2")),
+            line("10.00", ("Invoice", "3")),
+        )
+    ]
+    invoices = [
+        invoice("1", "2026-03-01", "100.00", "0"),
+        invoice("2", "2026-03-02", "80.25", "30.00"),
+        invoice("3", "2026-03-03", "10.00", "0"),
+    ]
     # revenue 100 + 50.25 + 10 = 160.25; open: only invoice 2, 80.25 - 50.25 = 30
     assert figures([MAR], invoices, payments) == {
-        MAR: month_figures(MAR, revenue="160.25", ar_balance="30.00")}
+        MAR: month_figures(MAR, revenue="160.25", ar_balance="30.00")
+    }
     revenue = [r for r in rows([MAR], invoices, payments) if r.figure == "revenue"]
     assert [(r.txn_id, r.linked_txn_id, r.amount) for r in revenue] == [
-        ("128", "1", Decimal("100.00")), ("128", "2", Decimal("50.25")), ("128", "3", Decimal("10.00"))]
+        ("128", "1", Decimal("100.00")),
+        ("128", "2", Decimal("50.25")),
+        ("128", "3", Decimal("10.00")),
+    ]
 
 
 def test_payment_in_a_later_month_is_revenue_of_the_payment_month():
@@ -173,8 +212,10 @@ def test_invoice_paid_after_a_month_end_is_open_at_that_month_end():
     result = figures(
         months,
         invoices=[invoice("12", "2026-01-20", "500.00", "0")],
-        payments=[payment("61", "2026-02-10", line("200.00", ("Invoice", "12"))),
-                  payment("120", "2026-04-02", line("300.00", ("Invoice", "12")))],
+        payments=[
+            payment("61", "2026-02-10", line("200.00", ("Invoice", "12"))),
+            payment("120", "2026-04-02", line("300.00", ("Invoice", "12"))),
+        ],
     )
     # end of Jan: 0 + 200 + 300 = 500; end of Feb and Mar: 0 + 300 = 300; end of Apr: 0
     assert result == {
@@ -189,8 +230,10 @@ def test_foreign_currency_cash_at_the_payment_rate_and_balances_at_the_invoice_r
     result = figures(
         [MAR, APR],
         invoices=[invoice("7", "2026-03-01", "1000.00", "0", rate="1.10")],
-        payments=[payment("70", "2026-03-15", line("600.00", ("Invoice", "7")), rate="1.20"),
-                  payment("71", "2026-04-03", line("400.00", ("Invoice", "7")), rate="1.05")],
+        payments=[
+            payment("70", "2026-03-15", line("600.00", ("Invoice", "7")), rate="1.20"),
+            payment("71", "2026-04-03", line("400.00", ("Invoice", "7")), rate="1.05"),
+        ],
         bills=[bill("5", "2026-03-09", "33.33", rate="1.0837")],
     )
     # revenue Mar 600 x 1.20 = 720; Apr 400 x 1.05 = 420
@@ -205,7 +248,11 @@ def test_foreign_currency_cash_at_the_payment_rate_and_balances_at_the_invoice_r
 def test_foreign_currency_rows_keep_unrounded_home_amounts():
     [expense, payable] = rows([MAR], bills=[bill("5", "2026-03-09", "33.33", rate="1.0837")])
     assert (expense.figure, expense.amount, expense.exchange_rate, expense.home_amount) == (
-        "expenses", Decimal("33.33"), Decimal("1.0837"), Decimal("36.119721"))
+        "expenses",
+        Decimal("33.33"),
+        Decimal("1.0837"),
+        Decimal("36.119721"),
+    )
     assert (payable.figure, payable.home_amount) == ("ap_balance", Decimal("36.119721"))
 
 
@@ -219,21 +266,33 @@ def test_voided_transactions_count_zero_and_leave_no_rows():
 
 
 def test_credits_unapplied_cash_and_journal_entries_are_not_revenue():
-    invoices = [invoice("71", "2026-02-19", "205.00", "0"), invoice("80", "2026-03-01", "0", "0"),
-                invoice("81", "2026-03-02", "150.00", "0"), invoice("82", "2026-03-02", "30.00", "0"),
-                invoice("83", "2026-03-02", "80.00", "20.00"),
-                invoice("84", "2026-03-03", "-25.00", "-25.00")]  # a credit balance is not a receivable
+    invoices = [
+        invoice("71", "2026-02-19", "205.00", "0"),
+        invoice("80", "2026-03-01", "0", "0"),
+        invoice("81", "2026-03-02", "150.00", "0"),
+        invoice("82", "2026-03-02", "30.00", "0"),
+        invoice("83", "2026-03-02", "80.00", "20.00"),
+        invoice("84", "2026-03-03", "-25.00", "-25.00"),
+    ]  # a credit balance is not a receivable
     payments = [
         payment("72", "2026-03-16", line("105.00", ("Invoice", "71"))),
         # QuickBooks links credit memo 73 to invoice 71: it settles 100 of the invoice but brings no cash.
-        payment("74", "2026-03-22", line("100", ("Invoice", "71")), line("100", ("CreditMemo", "73")),
-                total="0"),
+        payment(
+            "74", "2026-03-22", line("100", ("Invoice", "71")), line("100", ("CreditMemo", "73")), total="0"
+        ),
         payment("170", "2026-03-23", unapplied="100", total="100"),  # unapplied cash: "Line": []
         payment("90", "2026-03-24", line("40.00", ("JournalEntry", "55"))),
         # 150 + 30 + 60 applied, credit memo 77 of 50 taken off in line order: cash 100 to 81, 30 to 82,
         # 60 to 83 -> 100 + 30 + 60 = 190 of cash (TotalAmt 240 - 50)
-        payment("91", "2026-03-25", line("150.00", ("Invoice", "81")), line("30.00", ("Invoice", "82")),
-                line("60.00", ("Invoice", "83")), line("50.00", ("CreditMemo", "77")), total="190.00"),
+        payment(
+            "91",
+            "2026-03-25",
+            line("150.00", ("Invoice", "81")),
+            line("30.00", ("Invoice", "82")),
+            line("60.00", ("Invoice", "83")),
+            line("50.00", ("CreditMemo", "77")),
+            total="190.00",
+        ),
     ]
     result = figures([month(2026, 2), MAR], invoices, payments)
     # revenue March: 105 (payment 72) + 0 (74) + 0 (170) + 0 (90) + 190 (91) = 295
@@ -242,10 +301,17 @@ def test_credits_unapplied_cash_and_journal_entries_are_not_revenue():
         month(2026, 2): month_figures(month(2026, 2), ar_balance="205.00"),
         MAR: month_figures(MAR, revenue="295.00", ar_balance="20.00"),
     }
-    revenue = [(r.txn_id, r.linked_txn_id, r.amount)
-               for r in rows([MAR], invoices, payments) if r.figure == "revenue"]
-    assert sorted(revenue) == [("72", "71", Decimal("105.00")), ("91", "81", Decimal("100.00")),
-                               ("91", "82", Decimal("30.00")), ("91", "83", Decimal("60.00"))]
+    revenue = [
+        (r.txn_id, r.linked_txn_id, r.amount)
+        for r in rows([MAR], invoices, payments)
+        if r.figure == "revenue"
+    ]
+    assert sorted(revenue) == [
+        ("72", "71", Decimal("105.00")),
+        ("91", "81", Decimal("100.00")),
+        ("91", "82", Decimal("30.00")),
+        ("91", "83", Decimal("60.00")),
+    ]
 
 
 def test_line_linked_to_several_invoices_goes_to_the_first():
@@ -276,16 +342,22 @@ def test_bills_and_bill_payments_make_expenses_and_ap_balance():
 def test_month_with_no_activity_gets_zeros():
     months = [month(2026, 1), month(2026, 2), MAR]
     assert figures(months) == {m: month_figures(m) for m in months}
-    result = figures(months, bills=[bill("1", "2026-01-10", "75.00", "0")],
-                     bill_payments=[bill_payment("2", "2026-01-20", line("75.00", ("Bill", "1")))],
-                     payments=[payment("3", "2026-03-05", unapplied="10", total="10")])
+    result = figures(
+        months,
+        bills=[bill("1", "2026-01-10", "75.00", "0")],
+        bill_payments=[bill_payment("2", "2026-01-20", line("75.00", ("Bill", "1")))],
+        payments=[payment("3", "2026-03-05", unapplied="10", total="10")],
+    )
     assert result[month(2026, 2)] == month_figures(month(2026, 2))
 
 
 def test_transactions_outside_the_months_add_nothing_to_revenue_or_expenses():
-    result = figures([MAR], invoices=[invoice("1", "2026-01-05", "50.00", "0")],
-                     payments=[payment("2", "2026-02-27", line("50.00", ("Invoice", "1")))],
-                     bills=[bill("3", "2026-04-01", "20.00", "0")])
+    result = figures(
+        [MAR],
+        invoices=[invoice("1", "2026-01-05", "50.00", "0")],
+        payments=[payment("2", "2026-02-27", line("50.00", ("Invoice", "1")))],
+        bills=[bill("3", "2026-04-01", "20.00", "0")],
+    )
     assert result == {MAR: month_figures(MAR)}
 
 
@@ -313,16 +385,36 @@ def test_copy_edited_between_two_fetches_counts_its_newest_version():
 
 def test_rows_say_what_the_drill_down_shows():
     [revenue, open_invoice] = rows(
-        [MAR], invoices=[invoice("67", "2026-03-10", "459.00", "239.00", doc="1021", customer="Amy")],
-        payments=[payment("101", "2026-03-17", line("220.00", ("Invoice", "67")), customer="Amy")])
+        [MAR],
+        invoices=[invoice("67", "2026-03-10", "459.00", "239.00", doc="1021", customer="Amy")],
+        payments=[payment("101", "2026-03-17", line("220.00", ("Invoice", "67")), customer="Amy")],
+    )
     assert revenue == FigureRow(
-        month=MAR, figure="revenue", txn_type="Payment", txn_id="101", txn_date=date(2026, 3, 17),
-        party="Amy", doc_number="", linked_txn_id="67", amount=Decimal("220.00"),
-        exchange_rate=Decimal(1), home_amount=Decimal("220.00"))
+        month=MAR,
+        figure="revenue",
+        txn_type="Payment",
+        txn_id="101",
+        txn_date=date(2026, 3, 17),
+        party="Amy",
+        doc_number="",
+        linked_txn_id="67",
+        amount=Decimal("220.00"),
+        exchange_rate=Decimal(1),
+        home_amount=Decimal("220.00"),
+    )
     assert open_invoice == FigureRow(
-        month=MAR, figure="ar_balance", txn_type="Invoice", txn_id="67", txn_date=date(2026, 3, 10),
-        party="Amy", doc_number="1021", linked_txn_id="", amount=Decimal("239.00"),
-        exchange_rate=Decimal(1), home_amount=Decimal("239.00"))
+        month=MAR,
+        figure="ar_balance",
+        txn_type="Invoice",
+        txn_id="67",
+        txn_date=date(2026, 3, 10),
+        party="Amy",
+        doc_number="1021",
+        linked_txn_id="",
+        amount=Decimal("239.00"),
+        exchange_rate=Decimal(1),
+        home_amount=Decimal("239.00"),
+    )
 
 
 def test_float_money_is_refused():
@@ -331,8 +423,14 @@ def test_float_money_is_refused():
     with pytest.raises(TypeError, match="float"):
         figures([MAR], bills=[bill("1", "2026-03-01", "10") | {"ExchangeRate": 1.1}])
     with pytest.raises(TypeError, match="float"):
-        figures([MAR], payments=[payment("1", "2026-03-01", {"Amount": 5.5, "LinkedTxn": [
-            {"TxnId": "1", "TxnType": "Invoice"}]})])
+        figures(
+            [MAR],
+            payments=[
+                payment(
+                    "1", "2026-03-01", {"Amount": 5.5, "LinkedTxn": [{"TxnId": "1", "TxnType": "Invoice"}]}
+                )
+            ],
+        )
 
 
 def test_int_and_str_money_are_read_as_decimal():
@@ -349,8 +447,17 @@ def test_months_must_be_first_days():
 # --- properties over random ledgers -------------------------------------------------------------
 
 cents = st.integers(0, 100_000).map(lambda c: Decimal(c) / 100)
-rates = st.sampled_from([None, Decimal(1), Decimal("1.1"), Decimal("0.8765"), Decimal("1.234567"),
-                         Decimal("83.15"), Decimal("0.005")])
+rates = st.sampled_from(
+    [
+        None,
+        Decimal(1),
+        Decimal("1.1"),
+        Decimal("0.8765"),
+        Decimal("1.234567"),
+        Decimal("83.15"),
+        Decimal("0.005"),
+    ]
+)
 
 
 @st.composite
@@ -359,16 +466,23 @@ def documents_with_payments(draw, today, document_type):
     make_document, make_payment = {"Invoice": (invoice, payment), "Bill": (bill, bill_payment)}[document_type]
     earliest = today - timedelta(days=200)
     documents = [
-        {"Id": str(n), "TxnDate": draw(st.dates(earliest, today)), "TotalAmt": draw(cents),
-         "ExchangeRate": draw(rates)}
+        {
+            "Id": str(n),
+            "TxnDate": draw(st.dates(earliest, today)),
+            "TotalAmt": draw(cents),
+            "ExchangeRate": draw(rates),
+        }
         for n in range(1, draw(st.integers(0, 6)) + 1)
     ]
     open_amounts = {d["Id"]: d["TotalAmt"] for d in documents}
     payments = []
     for n in range(100, 100 + draw(st.integers(0, 6))):
         payable = [d for d in documents if open_amounts[d["Id"]] > 0]
-        paid = draw(st.lists(st.sampled_from(payable), unique_by=lambda d: d["Id"], max_size=3) if payable
-                    else st.just([]))
+        paid = draw(
+            st.lists(st.sampled_from(payable), unique_by=lambda d: d["Id"], max_size=3)
+            if payable
+            else st.just([])
+        )
         lines = []
         for document in paid:
             amount = draw(st.integers(1, int(open_amounts[document["Id"]] * 100))) / Decimal(100)
@@ -377,8 +491,9 @@ def documents_with_payments(draw, today, document_type):
         on = draw(st.dates(max((d["TxnDate"] for d in paid), default=earliest), today))
         payments.append(make_payment(str(n), on.isoformat(), *lines, rate=draw(rates)))
     documents = [
-        make_document(d["Id"], d["TxnDate"].isoformat(), d["TotalAmt"], open_amounts[d["Id"]],
-                      rate=d["ExchangeRate"])
+        make_document(
+            d["Id"], d["TxnDate"].isoformat(), d["TotalAmt"], open_amounts[d["Id"]], rate=d["ExchangeRate"]
+        )
         for d in documents
     ]
     return documents, payments
@@ -389,8 +504,14 @@ def ledgers(draw):
     today = draw(st.dates(date(2023, 1, 1), date(2027, 12, 31)))
     invoices, payments = draw(documents_with_payments(today, "Invoice"))
     bills, bill_payments = draw(documents_with_payments(today, "Bill"))
-    return {"today": today, "months": sync_window(today=today), "invoices": invoices, "payments": payments,
-            "bills": bills, "bill_payments": bill_payments}
+    return {
+        "today": today,
+        "months": sync_window(today=today),
+        "invoices": invoices,
+        "payments": payments,
+        "bills": bills,
+        "bill_payments": bill_payments,
+    }
 
 
 def fetched(ledger, **kinds):
@@ -406,7 +527,7 @@ def fetched_again(data, rows):
     rows = data.draw(st.permutations(rows))
     size = data.draw(st.integers(1, 5))
     step = size - data.draw(st.integers(0, size - 1))  # pages overlap by size - step rows
-    pages = data.draw(st.permutations([rows[i:i + size] for i in range(0, len(rows), step)]))
+    pages = data.draw(st.permutations([rows[i : i + size] for i in range(0, len(rows), step)]))
     extra = data.draw(st.lists(st.sampled_from(rows), max_size=3)) if rows else []
     return iter([row for page in pages for row in page] + extra)  # one pass only, like a generator
 
@@ -454,13 +575,26 @@ def open_at(documents, payments, end):
         if date.fromisoformat(p["TxnDate"]) <= end:
             for ln in p["Line"]:
                 applied[ln["LinkedTxn"][0]["TxnId"]] += ln["Amount"]
-    return sum(((d["TotalAmt"] - applied.get(d["Id"], 0)) * d.get("ExchangeRate", 1) for d in documents
-                if date.fromisoformat(d["TxnDate"]) <= end), Decimal(0))
+    return sum(
+        (
+            (d["TotalAmt"] - applied.get(d["Id"], 0)) * d.get("ExchangeRate", 1)
+            for d in documents
+            if date.fromisoformat(d["TxnDate"]) <= end
+        ),
+        Decimal(0),
+    )
 
 
 def paid_in(payments, m):
-    return sum((ln["Amount"] * p.get("ExchangeRate", 1) for p in payments
-                if date.fromisoformat(p["TxnDate"]).replace(day=1) == m for ln in p["Line"]), Decimal(0))
+    return sum(
+        (
+            ln["Amount"] * p.get("ExchangeRate", 1)
+            for p in payments
+            if date.fromisoformat(p["TxnDate"]).replace(day=1) == m
+            for ln in p["Line"]
+        ),
+        Decimal(0),
+    )
 
 
 @fast
