@@ -1,0 +1,273 @@
+"""The only code that speaks HTTP to the QuickBooks Online Accounting API.
+
+Every request carries the bearer token, JSON Accept, our User-Agent, `minorversion` and a timeout.
+Transient failures (429/3001, 5xx, timeouts, dropped connections) are retried with exponential
+backoff; everything else is raised at once as an error from `errors.py`. Bodies are parsed with
+`parse_float=Decimal`, so money stays Decimal. Callers get plain dicts.
+
+Queries are POSTed with the statement as an `application/text` body (as python-quickbooks does)
+rather than sent as `GET ?query=`: the statement never appears in URLs or access logs, `&` and
+quotes need no URL encoding, and a long `Id IN (...)` list cannot hit a URL length limit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from finance.quickbooks.errors import (
+    QuickBooksError,
+    ThrottledError,
+    error_from_exception,
+    error_from_response,
+    faults_in_body,
+)
+
+USER_AGENT = "OtiumWork/1.0"
+BATCH_LIMIT = 30  # Intuit's documented maximum of payloads per batch request
+PAGE_LIMIT = 1000  # QBO returns at most 1000 rows per query page
+_ENTITY = re.compile(r"^[A-Za-z]+$")
+_NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+
+
+def quote(value: str) -> str:
+    """A QBO query string literal: backslash and apostrophe escaped with a backslash, in single quotes."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def page_statement(entity: str, where: str, start: int, size: int) -> str:
+    """One page of `SELECT * FROM entity`, in a stable order so paging neither skips nor repeats rows."""
+    if not _ENTITY.match(entity):
+        raise ValueError(f"not a QuickBooks entity name: {entity!r}")
+    if not 1 <= size <= PAGE_LIMIT:
+        raise ValueError(f"page_size must be between 1 and {PAGE_LIMIT}")
+    condition = f" WHERE {where}" if where else ""
+    # entity is checked above; where is built by our own callers, with quote() for literals.
+    return f"SELECT * FROM {entity}{condition} ORDERBY Id STARTPOSITION {start} MAXRESULTS {size}"  # noqa: S608
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _entity_in(payload: dict, entity: str) -> dict:
+    """The object QBO wraps under its entity name (`{"Invoice": {...}, "time": ...}`), any key case."""
+    return next((v for k, v in payload.items() if k.lower() == entity.lower()), {})
+
+
+def _to_json(body: Any) -> bytes:
+    # Decimal goes out as a JSON number; float() is exact for amounts of up to 15 significant digits.
+    def number(value: Any) -> float:
+        if isinstance(value, Decimal):
+            return float(value)
+        raise TypeError(f"cannot send {type(value).__name__} to QuickBooks")
+
+    return json.dumps(body, default=number).encode("utf-8")
+
+
+class QuickBooksClient:
+    """One realm, one access token. `calls` counts HTTP requests made, retries included."""
+
+    def __init__(
+        self,
+        *,
+        api_base: str,
+        realm_id: str,
+        access_token: str,
+        session: requests.Session | None = None,
+        minor_version: int = 75,
+        timeout: float = 20.0,
+        max_attempts: int = 4,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        throttle_wait: float = 60.0,
+        max_wait: float = 120.0,
+    ) -> None:
+        self.company_url = f"{api_base.rstrip('/')}/v3/company/{realm_id}"
+        self.realm_id = realm_id
+        self._token = access_token
+        self._session = session or requests.Session()
+        self.minor_version, self.timeout = minor_version, timeout
+        self.max_attempts, self.backoff, self._sleep = max(1, max_attempts), backoff, sleep
+        # Intuit asks to wait 60 s after a 429; a Retry-After longer than max_wait is not waited for.
+        self.throttle_wait, self.max_wait = throttle_wait, max_wait
+        self.calls = 0
+
+    def __repr__(self) -> str:
+        return f"<QuickBooksClient realm={self.realm_id} calls={self.calls}>"
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def query(self, statement: str) -> dict:
+        """The `QueryResponse` of one statement (`{}` when nothing matched)."""
+        payload = self._request(
+            "POST", "query", data=statement.encode("utf-8"), content_type="application/text; charset=utf-8"
+        )
+        return payload.get("QueryResponse") or {}
+
+    def query_all(self, entity: str, where: str = "", *, page_size: int = PAGE_LIMIT) -> list[dict]:
+        """Every row of `SELECT * FROM entity WHERE where`, page by page until a page comes back short."""
+        rows: list[dict] = []
+        start = 1
+        while True:
+            page = self.query(page_statement(entity, where, start, page_size)).get(entity, [])
+            rows.extend(page)
+            if len(page) < page_size:
+                return rows
+            start += page_size
+
+    def query_many(self, statements: dict[str, str]) -> dict[str, dict]:
+        """Several statements through batch (30 per HTTP call): name -> its `QueryResponse`.
+
+        A fault in any of them raises (a query fault is a bug in our query, not data to keep).
+        """
+        names = list(statements)
+        items = [{"bId": f"q{i}", "Query": statements[name]} for i, name in enumerate(names)]
+        results = self.batch(items, raise_faults=True)
+        return {name: result.get("QueryResponse") or {} for name, result in zip(names, results, strict=True)}
+
+    def query_all_many(
+        self, selects: dict[str, tuple[str, str]], *, page_size: int = PAGE_LIMIT
+    ) -> dict[str, list[dict]]:
+        """Several `query_all`s paged side by side through batch: name -> (entity, where) -> rows.
+
+        Each round fetches the next page of every select whose last page was full, so the first
+        pages of invoices, bills, payments and bill payments cost one HTTP call together.
+        """
+        rows: dict[str, list[dict]] = {name: [] for name in selects}
+        start, pending = 1, list(selects)
+        while pending:
+            statements = {n: page_statement(*selects[n], start, page_size) for n in pending}
+            pages = {n: r.get(selects[n][0], []) for n, r in self.query_many(statements).items()}
+            for name, page in pages.items():
+                rows[name].extend(page)
+            pending = [n for n in pending if len(pages[n]) == page_size]
+            start += page_size
+        return rows
+
+    def read(self, entity: str, entity_id: str) -> dict:
+        return _entity_in(self._request("GET", f"{entity.lower()}/{entity_id}"), entity)
+
+    def company_info(self) -> dict:
+        return self.read("CompanyInfo", self.realm_id)
+
+    def preferences(self) -> dict:
+        return _entity_in(self._request("GET", "preferences"), "Preferences")
+
+    def report(self, name: str, params: dict[str, str] | None = None) -> dict:
+        """A report (`Header`, `Columns`, `Rows`), e.g. `report("ProfitAndLoss", {"start_date": ...})`."""
+        return self._request("GET", f"reports/{name}", params=params)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def create(self, entity: str, body: dict, *, request_id: str) -> dict:
+        """Create one object. QBO answers a repeated `request_id` with the first result, so retrying
+        after a timeout cannot create a duplicate."""
+        payload = self._request(
+            "POST",
+            entity.lower(),
+            params={"requestid": request_id},
+            data=_to_json(body),
+            content_type="application/json",
+        )
+        return _entity_in(payload, entity)
+
+    def batch(self, items: list[dict], *, raise_faults: bool = False) -> list[dict | QuickBooksError]:
+        """Run batch items (30 per HTTP call) and return their responses in request order.
+
+        An item that failed comes back as a QuickBooksError in its place (the caller decides),
+        or is raised when `raise_faults` is set. Items without a `bId` get one.
+        """
+        items = [item if "bId" in item else {**item, "bId": f"b{i}"} for i, item in enumerate(items)]
+        results: list[dict | QuickBooksError] = []
+        for chunk in _chunks(items, BATCH_LIMIT):
+            results.extend(self._batch_call(chunk))
+        if raise_faults:
+            for result in results:
+                if isinstance(result, QuickBooksError):
+                    raise result
+        return results
+
+    def _batch_call(self, chunk: list[dict]) -> list[dict | QuickBooksError]:
+        # Writes in a batch carry no requestid, so only a throttled (never processed) batch is resent.
+        idempotent = all("operation" not in item for item in chunk)
+        payload = self._request(
+            "POST",
+            "batch",
+            data=_to_json({"BatchItemRequest": chunk}),
+            content_type="application/json",
+            idempotent=idempotent,
+        )
+        by_bid = {item.get("bId"): item for item in payload.get("BatchItemResponse", [])}
+        return [self._batch_result(by_bid.get(item["bId"]), item["bId"]) for item in chunk]
+
+    @staticmethod
+    def _batch_result(response: dict | None, bid: str) -> dict | QuickBooksError:
+        if response is None:
+            return QuickBooksError("QuickBooks sent no answer for this batch item", detail=f"bId {bid}")
+        return faults_in_body(response) or response
+
+    # -- the wire ----------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
+        idempotent: bool = True,
+    ) -> dict:
+        params = {**(params or {}), "minorversion": self.minor_version}
+        headers = {
+            "Authorization": f"Bearer {self._token}",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        if content_type:
+            headers["Content-Type"] = content_type
+        url = f"{self.company_url}/{path}"
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self._attempt(method, url, params=params, headers=headers, data=data)
+            except QuickBooksError as error:
+                wait = self._wait_before_retry(error, attempt, idempotent)
+                if wait is None:
+                    raise
+                self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, method: str, url: str, **kwargs: Any) -> dict:
+        self.calls += 1
+        try:
+            response = self._session.request(method, url, timeout=self.timeout, **kwargs)
+        except _NETWORK_ERRORS as exc:
+            raise error_from_exception(exc) from exc
+        if not response.ok:
+            raise error_from_response(response).scrub(self._token)
+        try:
+            payload = json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            raise error_from_response(response).scrub(self._token) from None  # XML or HTML with a 200
+        fault = faults_in_body(payload)  # e.g. CDC's SystemFault, sent with 200
+        if fault is not None:
+            raise fault.scrub(self._token)
+        return payload
+
+    def _wait_before_retry(self, error: QuickBooksError, attempt: int, idempotent: bool) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up and raise."""
+        throttled = isinstance(error, ThrottledError)
+        if attempt >= self.max_attempts or not error.transient or not (idempotent or throttled):
+            return None
+        if error.retry_after is not None:
+            return error.retry_after if error.retry_after <= self.max_wait else None
+        wait = self.backoff * 2 ** (attempt - 1)
+        return max(wait, self.throttle_wait) if throttled else wait

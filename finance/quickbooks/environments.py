@@ -1,0 +1,85 @@
+"""Where QuickBooks lives for each environment: every URL the integration calls, in one place.
+
+`production` and `sandbox` are Intuit's own hosts; `local` puts Intuit's paths under one base URL
+chosen by the caller (the Django settings read it from QBO_LOCAL_URL), so a stand-in server is
+reached exactly as Intuit is. Nothing here reads settings or the environment.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Environment(StrEnum):
+    PRODUCTION = "production"
+    SANDBOX = "sandbox"
+    LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class QuickBooksUrls:
+    discovery: str
+    authorize: str
+    token: str
+    revoke: str
+    api_base: str
+    web_app: str
+
+    def company_url(self, realm_id: str) -> str:
+        """Base of the Accounting API for one company: `{api_base}/v3/company/{realmId}`."""
+        return f"{self.api_base}/v3/company/{realm_id}"
+
+
+# Same hosts in both Intuit environments (the sandbox discovery document lists them too).
+_AUTHORIZE = "https://appcenter.intuit.com/connect/oauth2"
+_BEARER_ENDPOINT = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+_REVOKE = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
+
+_INTUIT = {
+    Environment.PRODUCTION: QuickBooksUrls(
+        discovery="https://developer.intuit.com/.well-known/openid_configuration/",
+        authorize=_AUTHORIZE,
+        token=_BEARER_ENDPOINT,
+        revoke=_REVOKE,
+        api_base="https://quickbooks.api.intuit.com",
+        web_app="https://app.qbo.intuit.com",
+    ),
+    Environment.SANDBOX: QuickBooksUrls(
+        discovery="https://developer.intuit.com/.well-known/openid_sandbox_configuration/",
+        authorize=_AUTHORIZE,
+        token=_BEARER_ENDPOINT,
+        revoke=_REVOKE,
+        api_base="https://sandbox-quickbooks.api.intuit.com",
+        web_app="https://app.sandbox.qbo.intuit.com",
+    ),
+}
+
+
+def local_urls(base_url: str) -> QuickBooksUrls:
+    """Intuit's paths under one base URL (SPEC 2a)."""
+    base = base_url.rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise ValueError(
+            f"the local QuickBooks base URL must start with http:// or https://, got {base_url!r}"
+        )
+    return QuickBooksUrls(
+        discovery=f"{base}/.well-known/openid_configuration",
+        authorize=f"{base}/connect/oauth2",
+        token=f"{base}/oauth2/v1/tokens/bearer",
+        revoke=f"{base}/v2/oauth2/tokens/revoke",
+        api_base=base,
+        web_app=f"{base}/app",
+    )
+
+
+def urls_for(environment: str, *, local_base_url: str) -> QuickBooksUrls:
+    """The URLs of `environment` ("production", "sandbox" or "local"); ValueError for anything else."""
+    try:
+        env = Environment(environment)
+    except ValueError:
+        choices = ", ".join(e.value for e in Environment)
+        raise ValueError(
+            f"unknown QuickBooks environment {environment!r} (expected one of: {choices})"
+        ) from None
+    if env is Environment.LOCAL:
+        return local_urls(local_base_url)
+    return _INTUIT[env]
