@@ -1,0 +1,71 @@
+"""Finance pages: entities, their monthly snapshots (table, chart, edit) and the QuickBooks page."""
+
+from datetime import date, datetime
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from accounts.models import Entity
+from accounts.permissions import FINANCE_ROLES, member_required
+
+from .chart import figures_chart
+from .forms import MonthPickForm, SnapshotForm
+from .models import MonthlySnapshot
+
+
+def company_entity(request, entity_id: int) -> Entity:
+    return get_object_or_404(Entity, pk=entity_id, company=request.membership.company)
+
+
+def parse_month(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y-%m").date()
+    except ValueError as exc:
+        raise Http404("No such month") from exc
+
+
+@member_required(*FINANCE_ROLES)
+def finance_home(request):
+    entities = Entity.objects.filter(company=request.membership.company)
+    return render(request, "finance/home.html", {"entities": entities})
+
+
+@member_required(*FINANCE_ROLES)
+def snapshot_table(request, entity_id: int):
+    entity = company_entity(request, entity_id)
+    snapshots = list(MonthlySnapshot.objects.filter(entity=entity).order_by("-month"))
+    pick = MonthPickForm(request.GET or None)
+    if request.GET and pick.is_valid():
+        return redirect(
+            "finance:snapshot_edit", entity_id=entity.pk, month=f"{pick.cleaned_data['month']:%Y-%m}"
+        )
+    return render(
+        request,
+        "finance/snapshot_table.html",
+        {"entity": entity, "snapshots": snapshots, "chart": figures_chart(snapshots[:12]), "pick": pick},
+    )
+
+
+@member_required(*FINANCE_ROLES)
+def snapshot_edit(request, entity_id: int, month: str):
+    entity = company_entity(request, entity_id)
+    month_start = parse_month(month)
+    snapshot = MonthlySnapshot.objects.filter(entity=entity, month=month_start).first()
+    snapshot = snapshot or MonthlySnapshot(entity=entity, month=month_start)
+    form = SnapshotForm(request.POST or None, instance=snapshot)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.updated_by = request.user
+        saved.save()
+        messages.success(request, f"{entity.name}: {month_start:%B %Y} saved.")
+        return redirect("finance:snapshots", entity_id=entity.pk)
+    return render(
+        request, "finance/snapshot_form.html", {"entity": entity, "month": month_start, "form": form}
+    )
+
+
+@member_required(*FINANCE_ROLES)
+def quickbooks_dashboard(request):
+    entities = Entity.objects.filter(company=request.membership.company)
+    return render(request, "finance/qb_dashboard.html", {"entities": entities})

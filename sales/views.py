@@ -1,0 +1,125 @@
+"""Pages for clients and sales. Every query is scoped to the user's company; a salesperson sees
+only their own sales."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import Entity, Role
+from accounts.permissions import FINANCE_ROLES, member_required
+
+from .forms import ClientForm, SaleForm, SaleStatusForm
+from .models import Client, Sale, SaleStatus
+
+
+def visible_sales(membership):
+    sales = Sale.objects.filter(company=membership.company).select_related("entity", "client", "salesperson")
+    if membership.role == Role.SALES:
+        sales = sales.filter(salesperson_id=membership.user_id)
+    return sales
+
+
+def editable_sale(request, sale_id: int) -> Sale:
+    return get_object_or_404(visible_sales(request.membership), pk=sale_id)
+
+
+@member_required()
+def sale_list(request):
+    sales = visible_sales(request.membership)
+    status = request.GET.get("status", "")
+    entity_id = request.GET.get("entity", "")
+    if status in SaleStatus.values:
+        sales = sales.filter(status=status)
+    if entity_id.isdigit():
+        sales = sales.filter(entity_id=int(entity_id))
+    page = Paginator(sales, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "sales/sale_list.html",
+        {
+            "page": page,
+            "status": status,
+            "entity_id": entity_id,
+            "statuses": SaleStatus.choices,
+            "entities": Entity.objects.filter(company=request.membership.company),
+        },
+    )
+
+
+@member_required()
+def sale_detail(request, sale_id: int):
+    sale = editable_sale(request, sale_id)
+    return render(
+        request,
+        "sales/sale_detail.html",
+        {"sale": sale, "status_form": SaleStatusForm(initial={"status": sale.status})},
+    )
+
+
+@member_required()
+def sale_create(request):
+    form = SaleForm(request.POST or None, membership=request.membership)
+    if request.method == "POST" and form.is_valid():
+        sale = form.save()
+        messages.success(request, f"Sale “{sale.name}” saved.")
+        return redirect("sales:detail", sale_id=sale.pk)
+    return render(request, "sales/sale_form.html", {"form": form, "title": "New sale"})
+
+
+@member_required()
+def sale_edit(request, sale_id: int):
+    sale = editable_sale(request, sale_id)
+    form = SaleForm(request.POST or None, instance=sale, membership=request.membership)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Sale updated.")
+        return redirect("sales:detail", sale_id=sale.pk)
+    return render(request, "sales/sale_form.html", {"form": form, "title": f"Edit {sale.name}", "sale": sale})
+
+
+@require_POST
+@member_required()
+def sale_set_status(request, sale_id: int):
+    sale = editable_sale(request, sale_id)
+    form = SaleStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick one of the listed statuses.")
+        return redirect("sales:detail", sale_id=sale.pk)
+    new_status = form.cleaned_data["status"]
+    if new_status == SaleStatus.CLOSED and not sale.signed_date:
+        messages.error(request, "Set the signed date before closing the sale.")
+        return redirect("sales:detail", sale_id=sale.pk)
+    old_label = sale.get_status_display()
+    sale.status = new_status
+    sale.save(update_fields=["status", "updated_at"])
+    messages.success(request, f"Status changed from {old_label} to {sale.get_status_display()}.")
+    return redirect("sales:detail", sale_id=sale.pk)
+
+
+@member_required()
+def client_list(request):
+    clients = Client.objects.filter(company=request.membership.company)
+    page = Paginator(clients, 50).get_page(request.GET.get("page"))
+    return render(request, "sales/client_list.html", {"page": page})
+
+
+@member_required()
+def client_create(request):
+    form = ClientForm(request.POST or None, company=request.membership.company)
+    if request.method == "POST" and form.is_valid():
+        client = form.save()
+        messages.success(request, f"Client “{client.name}” added.")
+        return redirect("sales:clients")
+    return render(request, "sales/client_form.html", {"form": form, "title": "New client"})
+
+
+@member_required(*FINANCE_ROLES)
+def client_edit(request, client_id: int):
+    client = get_object_or_404(Client, pk=client_id, company=request.membership.company)
+    form = ClientForm(request.POST or None, instance=client, company=request.membership.company)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Client renamed.")
+        return redirect("sales:clients")
+    return render(request, "sales/client_form.html", {"form": form, "title": f"Edit {client.name}"})
