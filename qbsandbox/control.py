@@ -1,0 +1,121 @@
+"""The sandbox's own control API under `/_sandbox/` (not an Intuit path; JSON in and out), and the
+`/app/{entity}?txnId=` page standing in for QuickBooks' web app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qbsandbox import models, pages, writes
+from qbsandbox.catalog import BY_LOWER, CREATABLE
+from qbsandbox.exceptions import QboFault
+from qbsandbox.responses import HTML, Request, Response, json_response, text_response
+from qbsandbox.store import Store
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return json_response(body, status, "application/json")
+
+
+def _body(req: Request) -> dict[str, Any]:
+    try:
+        body = req.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def apps(req: Request, store: Store) -> Response:
+    body = _body(req)
+    if not body.get("client_id") or not body.get("client_secret"):
+        return _json({"error": "client_id and client_secret are required"}, 400)
+    models.register_app(
+        store, str(body["client_id"]), str(body["client_secret"]), body.get("redirect_uris") or []
+    )
+    return _json(models.get_app(store, str(body["client_id"])), 201)
+
+
+def realms(req: Request, store: Store) -> Response:
+    if req.method == "GET":
+        return _json({"realms": models.list_realms(store)})
+    body = _body(req)
+    realm_id = models.create_realm(
+        store,
+        name=str(body.get("name") or "Sandbox Company"),
+        currency=str(body.get("currency") or "USD"),
+        multicurrency=bool(body.get("multicurrency", False)),
+        seed=int(body.get("seed", 0)),
+        size=int(body.get("size", 0)),
+        today=body.get("today"),
+        realm_id=body.get("realm_id"),
+    )
+    return _json(models.get_realm(store, realm_id), 201)
+
+
+def clock(req: Request, store: Store) -> Response:
+    body = _body(req)
+    realm_id = body.get("realm_id") or req.query.get("realm_id")
+    if req.method == "POST":
+        if "offset_seconds" in body:
+            models.set_clock_offset(store, float(body["offset_seconds"]), realm_id)
+        models.advance_clock(store, float(body.get("advance_seconds", 0)), realm_id)
+    return _json(models.clock(store, realm_id))
+
+
+def _known_realm(store: Store, realm_id: str) -> Response | None:
+    if models.get_realm(store, realm_id) is None:
+        return _json({"error": f"unknown realm {realm_id}"}, 404)
+    return None
+
+
+def faults(req: Request, store: Store, realm_id: str) -> Response:
+    missing = _known_realm(store, realm_id)
+    if missing:
+        return missing
+    body = _body(req)
+    try:
+        models.inject_fault(
+            store,
+            realm_id,
+            str(body.get("kind")),
+            count=int(body.get("count", 1)),
+            after=int(body.get("after", 0)),
+            seconds=float(body.get("seconds", 30)),
+            retry_after=body.get("retry_after"),
+        )
+    except ValueError as exc:
+        return _json({"error": str(exc)}, 400)
+    return _json({"realm_id": realm_id, **body}, 201)
+
+
+def calls(req: Request, store: Store, realm_id: str) -> Response:
+    return _known_realm(store, realm_id) or _json(models.calls(store, realm_id))
+
+
+def entities(req: Request, store: Store, realm_id: str, entity: str) -> Response:
+    missing = _known_realm(store, realm_id)
+    if missing:
+        return missing
+    name = BY_LOWER.get(entity.lower())
+    if name not in CREATABLE:
+        return _json({"error": f"cannot insert {entity}"}, 400)
+    try:
+        return _json({name: writes.insert_entity(store, realm_id, name, _body(req))}, 201)
+    except QboFault as fault:
+        return _json({"Fault": fault.fault_body()}, 400)
+
+
+def app_page(req: Request, store: Store, entity: str) -> Response:
+    """`/app/invoice?txnId=12&realmId=...` (realmId optional: the first realm holding that id)."""
+    name = BY_LOWER.get(entity.lower(), entity)
+    txn_id = req.query.get("txnId", "")
+    realm_ids = (
+        [req.query["realmId"]]
+        if req.query.get("realmId")
+        else [r["realm_id"] for r in models.list_realms(store)]
+    )
+    for realm_id in realm_ids:
+        body = models.load_entity(store.read(), realm_id, name, txn_id)
+        if body is not None:
+            realm = models.get_realm(store, realm_id) or {"name": realm_id}
+            return text_response(pages.transaction_page(name, realm["name"], body), 200, HTML)
+    return text_response(pages.transaction_page(name, "", None), 404, HTML)

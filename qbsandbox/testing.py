@@ -1,0 +1,152 @@
+"""Test helper: run the sandbox on a free local port in a daemon thread, and call its control API.
+
+    sandbox = start_sandbox(tmp_path / "qbo.sqlite3")      # starts in well under a second
+    app = sandbox.register_app(redirect_uris=["http://testserver/finance/qb/callback"])
+    realm = sandbox.create_realm(name="Test Co", currency="USD", size=50)
+    sandbox.inject_fault(realm, "throttle", count=2)
+    sandbox.stop()
+
+The module-level functions do the same against any running sandbox given its base URL.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from qbsandbox.app import SandboxApp, make_app
+from qbsandbox.server import ThreadingWSGIServer, build_server
+
+
+def control(base_url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One JSON call to the sandbox's control API (`/_sandbox/...`)."""
+    parts = urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
+    try:
+        payload = json.dumps(body).encode() if body is not None else None
+        conn.request(
+            method,
+            f"{parts.path.rstrip('/')}/_sandbox/{path.lstrip('/')}",
+            body=payload,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        response = conn.getresponse()
+        data = json.loads(response.read() or b"null")
+    finally:
+        conn.close()
+    if response.status >= 400:
+        raise RuntimeError(f"sandbox control {method} {path}: {response.status} {data}")
+    return data
+
+
+def register_app(
+    base_url: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    redirect_uris: list[str] | None = None,
+) -> dict[str, Any]:
+    """Register an app (random credentials unless given); returns client_id, client_secret, redirect_uris."""
+    body = {
+        "client_id": client_id or f"test-client-{secrets.token_hex(6)}",
+        "client_secret": client_secret or secrets.token_hex(16),
+        "redirect_uris": redirect_uris or [],
+    }
+    return control(base_url, "POST", "apps", body)
+
+
+def create_realm(
+    base_url: str,
+    *,
+    name: str = "Test Company",
+    currency: str = "USD",
+    multicurrency: bool = False,
+    seed: int = 0,
+    size: int = 0,
+    today: str | None = None,
+) -> str:
+    body = {"name": name, "currency": currency, "multicurrency": multicurrency, "seed": seed, "size": size}
+    if today:
+        body["today"] = today
+    return str(control(base_url, "POST", "realms", body)["realm_id"])
+
+
+def advance_clock(base_url: str, seconds: float, realm_id: str | None = None) -> dict[str, Any]:
+    """Move the sandbox clock forward (for one realm only when `realm_id` is given)."""
+    body: dict[str, Any] = {"advance_seconds": seconds}
+    if realm_id:
+        body["realm_id"] = realm_id
+    return control(base_url, "POST", "clock", body)
+
+
+def inject_fault(
+    base_url: str,
+    realm_id: str,
+    kind: str,
+    *,
+    count: int = 1,
+    after: int = 0,
+    seconds: float | None = None,
+    retry_after: int | None = None,
+) -> None:
+    body: dict[str, Any] = {"kind": kind, "count": count, "after": after}
+    if seconds is not None:
+        body["seconds"] = seconds
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    control(base_url, "POST", f"realms/{realm_id}/faults", body)
+
+
+def calls(base_url: str, realm_id: str) -> dict[str, int]:
+    return control(base_url, "GET", f"realms/{realm_id}/calls")
+
+
+def insert_entity(base_url: str, realm_id: str, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    return control(base_url, "POST", f"realms/{realm_id}/entities/{entity}", body)[entity]
+
+
+@dataclass
+class RunningSandbox:
+    url: str
+    app: SandboxApp
+    server: ThreadingWSGIServer
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def register_app(self, **kwargs: Any) -> dict[str, Any]:
+        return register_app(self.url, **kwargs)
+
+    def create_realm(self, **kwargs: Any) -> str:
+        return create_realm(self.url, **kwargs)
+
+    def advance_clock(self, seconds: float, realm_id: str | None = None) -> dict[str, Any]:
+        return advance_clock(self.url, seconds, realm_id)
+
+    def inject_fault(self, realm_id: str, kind: str, **kwargs: Any) -> None:
+        inject_fault(self.url, realm_id, kind, **kwargs)
+
+    def calls(self, realm_id: str) -> dict[str, int]:
+        return calls(self.url, realm_id)
+
+    def insert_entity(self, realm_id: str, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        return insert_entity(self.url, realm_id, entity, body)
+
+
+def start_sandbox(db_path: str | Path, host: str = "127.0.0.1") -> RunningSandbox:
+    """Serve a sandbox backed by `db_path` on a free port until `.stop()`."""
+    app = make_app(str(db_path))
+    server = build_server(app, host, 0, quiet=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="qbsandbox"
+    )
+    thread.start()
+    return RunningSandbox(f"http://{host}:{server.server_port}", app, server, thread)
