@@ -213,7 +213,8 @@ def _sales_line(ctx: Ctx, line: dict[str, Any]) -> dict[str, Any]:
         raise business_validation(f"Line.DetailType {line['DetailType']} is not supported by the sandbox.")
     detail = line.get("SalesItemLineDetail") or {}
     item = _reference(ctx, "Item", detail, "ItemRef", "Line.SalesItemLineDetail.ItemRef")
-    qty, price = detail.get("Qty"), detail.get("UnitPrice")
+    # Clients that always send Qty/UnitPrice (0 when unused) get them ignored, as QBO does.
+    qty, price = (detail.get(k) if detail.get(k) else None for k in ("Qty", "UnitPrice"))
     amount = line.get("Amount")
     if amount is None and qty is not None and price is not None:
         amount = Decimal(str(qty)) * Decimal(str(price))
