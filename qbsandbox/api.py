@@ -145,6 +145,8 @@ def _batch_item(store: Store, realm_id: str, item: dict[str, Any]) -> dict[str, 
             operation = str(item.get("operation", "create"))
             result = {entity: _operate(store, realm_id, entity, operation, item[entity])}
     except QboFault as fault:
+        if fault.element is None:  # batch items always carry `element`, empty when nothing applies
+            fault.element = ""
         result = {"Fault": fault.fault_body()}
     result["bId"] = item.get("bId")
     return result

@@ -14,7 +14,7 @@ from typing import Any
 
 from qbsandbox import catalog
 from qbsandbox.catalog import COLUMNS, entity_name, index_columns, order_sql, where_sql
-from qbsandbox.exceptions import object_not_found
+from qbsandbox.exceptions import invalid_id, object_not_found
 from qbsandbox.query import parse
 from qbsandbox.responses import dumps, loads
 from qbsandbox.store import Store
@@ -259,6 +259,8 @@ def load_entity(db: Any, realm_id: str, entity: str, entity_id: Any) -> dict[str
 
 
 def read_entity(store: Store, realm_id: str, entity: str, entity_id: str) -> dict[str, Any]:
+    if not entity_id.isdigit():
+        raise invalid_id(entity_id)
     body = load_entity(store.read(), realm_id, entity, entity_id)
     if body is None:
         raise object_not_found()
@@ -269,6 +271,8 @@ def query_entities(store: Store, realm_id: str, text: str) -> dict[str, Any]:
     """The `QueryResponse` object of a query, exactly as QBO shapes it."""
     query = parse(text)
     query.entity = entity_name(query.entity)
+    if query.entity not in stored_types():  # QBO knows it; the sandbox keeps none of them
+        return {"totalCount": 0} if query.count else {}
     clauses, params = where_sql(query.entity, query.where)
     where = " AND ".join(["realm_id = ?", "type = ?", *clauses])
     params = [realm_id, query.entity, *params]

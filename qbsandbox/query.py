@@ -103,7 +103,12 @@ def parse(text: str) -> Query:
     parser.expect("word", "SELECT")
     count, fields = _select_list(parser)
     parser.expect("word", "FROM")
-    query = Query(entity=parser.expect("word"), count=count, fields=fields)
+    entity = parser.expect("word")
+    if entity.upper() == "NULL":  # a reserved word where QBO expects an entity name
+        raise query_parse_error(
+            'Encountered " "null" "NULL "" at line 1, column 15.\nWas expecting:\n    <IDENTIFIER> ...\n    '
+        )
+    query = Query(entity=entity, count=count, fields=fields)
     if parser.keyword("WHERE"):
         query.where = _conditions(parser)
     _tail(parser, query)

@@ -58,8 +58,8 @@ class Connection:
             method, url, headers=headers, timeout=kwargs.pop("timeout", TIMEOUT), **kwargs
         )
 
-    def query(self, text: str) -> requests.Response:
-        return self.api("GET", "query", params={"query": text, "minorversion": "75"})
+    def query(self, text: str, **kwargs: Any) -> requests.Response:
+        return self.api("GET", "query", params={"query": text, "minorversion": "75"}, **kwargs)
 
     def create(self, entity: str, body: dict[str, Any], **params: str) -> requests.Response:
         return self.api("POST", entity.lower(), json=body, params={"minorversion": "75", **params})
