@@ -1,0 +1,39 @@
+# The two commands of the README, and the pieces they are made of.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export DJANGO_SETTINGS_MODULE := otiumwork.settings
+
+.PHONY: demo test install install-dev lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+
+## make demo: install, migrate, seed the demo company and the local QuickBooks sandbox, serve on :8000
+demo: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python -m qbsandbox seed --db var/qbsandbox.sqlite3
+	@echo "Open http://127.0.0.1:8000 and log in with one of the users above."
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## make test: install the test dependencies and run the whole suite (SQLite, jobs inline)
+test: install-dev
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+bench: install-dev
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache .hypothesis artifacts
