@@ -146,7 +146,10 @@ def clock(store: Store, realm_id: str | None = None) -> dict[str, Any]:
 
 
 # -- faults and call counts ------------------------------------------------------------------------
-FAULT_KINDS = ("throttle", "error", "hang", "revoke")
+FAULT_KINDS = ("throttle", "error", "hang", "revoke", "oauth_error", "oauth_hang")
+# oauth_* faults hit the token and revoke endpoints (for tokens of the realm); the others hit the
+# Accounting API of the realm.
+OAUTH_FAULT_PREFIX = "oauth_"
 
 
 def inject_fault(
@@ -174,11 +177,15 @@ def inject_fault(
         )
 
 
-def take_fault(store: Store, realm_id: str) -> dict[str, Any] | None:
-    """The fault this call must suffer, if any: every queued fault first lets its `after` calls pass."""
+def take_fault(store: Store, realm_id: str, *, oauth: bool = False) -> dict[str, Any] | None:
+    """The fault this call must suffer, if any: every queued fault first lets its `after` calls pass.
+
+    `oauth` picks the faults of the token/revoke endpoints instead of the Accounting API's."""
+    kind_filter = "kind LIKE 'oauth\\_%' ESCAPE '\\'" if oauth else "kind NOT LIKE 'oauth\\_%' ESCAPE '\\'"
     with store.write() as db:
         rows = db.execute(
-            "SELECT * FROM faults WHERE realm_id = ? AND remaining > 0 ORDER BY seq", (realm_id,)
+            f"SELECT * FROM faults WHERE realm_id = ? AND remaining > 0 AND {kind_filter} ORDER BY seq",  # noqa: S608
+            (realm_id,),
         ).fetchall()
         for row in rows:
             if row["skip"] > 0:

@@ -4,6 +4,7 @@ revoke, JWKS and userinfo. Every absolute URL is derived from the incoming reque
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -95,6 +96,9 @@ def token(req: Request, store: Store) -> Response:
     if grant == "authorization_code":
         pair = tokens.exchange_code(store, client_id, form.get("code", ""), form.get("redirect_uri", ""))
     elif grant == "refresh_token":
+        injected = _injected_oauth_fault(store, form.get("refresh_token", ""))
+        if injected is not None:
+            return injected
         pair = tokens.refresh(store, client_id, form.get("refresh_token", ""))
     else:
         raise OAuthError("unsupported_grant_type")
@@ -138,8 +142,24 @@ def revoke(req: Request, store: Store) -> Response:
     value = body.get("token") if isinstance(body, dict) else None
     if not value:
         raise OAuthError("invalid_request")
+    injected = _injected_oauth_fault(store, str(value))
+    if injected is not None:
+        return injected
     tokens.revoke(store, client_id, str(value))
     return Response(200, b"", None)
+
+
+def _injected_oauth_fault(store: Store, token: str) -> Response | None:
+    """An injected oauth_error answers 500 as Intuit's token server does when it fails;
+    oauth_hang waits first (only this request's thread)."""
+    realm_id = tokens.realm_of(store, token)
+    fault = models.take_fault(store, realm_id, oauth=True) if realm_id else None
+    if fault is None:
+        return None
+    if fault["kind"] == "oauth_hang":
+        time.sleep(fault["seconds"])
+        return None
+    return json_response({"error": "server_error"}, status=500, content_type=TOKEN_JSON)
 
 
 def jwks_document(req: Request, store: Store) -> Response:

@@ -98,6 +98,12 @@ def _issue_pair(
     return {"realm_id": realm_id, "scope": scope, "access_token": access, "refresh_token": refresh_token}
 
 
+def realm_of(store: Store, token: str) -> str | None:
+    """The realm a token was issued for (None for an unknown token)."""
+    row = store.read().execute("SELECT realm_id FROM tokens WHERE token = ?", (token,)).fetchone()
+    return row["realm_id"] if row else None
+
+
 def revoke(store: Store, client_id: str, token: str) -> None:
     """Revoke the grant a token belongs to (refresh and access tokens alike). Unknown tokens are ignored."""
     with store.write() as db:

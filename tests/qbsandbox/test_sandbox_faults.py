@@ -71,3 +71,31 @@ def test_calls_are_counted_per_realm_and_kind(sandbox, conn):
 def test_unknown_fault_kind_is_refused(sandbox, conn):
     with pytest.raises(RuntimeError, match="400"):
         sandbox.inject_fault(conn.realm_id, "explode")
+
+
+def test_oauth_error_fails_refresh_and_revoke_but_not_the_api(sandbox, app, conn):
+    sandbox.inject_fault(conn.realm_id, "oauth_error", count=2)
+    assert conn.query("SELECT COUNT(*) FROM Customer").status_code == 200
+    refresh = token_request(sandbox.url, app, grant_type="refresh_token", refresh_token=conn.refresh_token)
+    assert (refresh.status_code, refresh.json()) == (500, {"error": "server_error"})
+    revoke = requests.post(
+        f"{sandbox.url}/v2/oauth2/tokens/revoke",
+        json={"token": conn.refresh_token},
+        auth=(app["client_id"], app["client_secret"]),
+        timeout=5,
+    )
+    assert revoke.status_code == 500
+    # The failed calls changed nothing: the refresh token still works once the faults are spent.
+    again = token_request(sandbox.url, app, grant_type="refresh_token", refresh_token=conn.refresh_token)
+    assert again.status_code == 200
+
+
+def test_oauth_hang_delays_the_token_endpoint(sandbox, app, conn):
+    sandbox.inject_fault(conn.realm_id, "oauth_hang", count=1, seconds=1.0)
+    with pytest.raises(requests.Timeout):
+        requests.post(
+            f"{sandbox.url}/oauth2/v1/tokens/bearer",
+            data={"grant_type": "refresh_token", "refresh_token": conn.refresh_token},
+            auth=(app["client_id"], app["client_secret"]),
+            timeout=0.4,
+        )

@@ -18,7 +18,7 @@ from finance.quickbooks.errors import (
     UnavailableError,
     ValidationFault,
 )
-from tests.finance.quickbooks.corpus import corpus_bytes, corpus_index, corpus_json
+from tests.corpus import corpus_bytes, corpus_index, corpus_json
 
 API = "https://qbo.test"
 REALM = "4620816365212676460"

@@ -6,7 +6,7 @@ import pytest
 from intuitlib.config import DISCOVERY_URL
 
 from finance.quickbooks.environments import Environment, QuickBooksUrls, urls_for
-from tests.finance.quickbooks.corpus import corpus_json
+from tests.corpus import corpus_json
 
 
 def test_production_uses_intuit_hosts():

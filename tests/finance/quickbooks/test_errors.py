@@ -17,7 +17,7 @@ from finance.quickbooks.errors import (
     error_from_response,
     faults_in_body,
 )
-from tests.finance.quickbooks.corpus import (
+from tests.corpus import (
     corpus_bytes,
     corpus_index,
     corpus_json,

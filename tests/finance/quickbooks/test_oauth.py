@@ -13,7 +13,7 @@ from intuitlib.config import DISCOVERY_URL
 from finance.quickbooks import oauth
 from finance.quickbooks.environments import urls_for
 from finance.quickbooks.errors import AuthError, QuickBooksError, UnavailableError
-from tests.finance.quickbooks.corpus import corpus_bytes
+from tests.corpus import corpus_bytes
 
 URLS = urls_for("production", local_base_url="")
 REDIRECT = "https://otium.example/finance/qb/callback"

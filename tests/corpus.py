@@ -1,13 +1,19 @@
 """Access to the shared QuickBooks payload corpus (checked out beside the repository) for tests."""
 
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
-CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "qbo-corpus"
+CORPUS = Path(
+    os.environ.get("QBO_CORPUS", Path(__file__).resolve().parents[1].parent / "shared" / "qbo-corpus")
+).resolve()
+if not (CORPUS / "MANIFEST.md").is_file():
+    # The corpus is the ground truth of many tests: its absence must fail the run, not skip tests.
+    raise RuntimeError(f"QuickBooks payload corpus not found at {CORPUS} (set QBO_CORPUS)")
 
 
 def corpus_bytes(relative: str) -> bytes:
