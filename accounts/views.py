@@ -21,14 +21,19 @@ def home(request):
 
 @member_required(*ADMIN_ONLY)
 def company_settings(request):
+    return render_settings(request)
+
+
+def render_settings(request, qb_form=None, status: int = 200):
+    """The settings page; the QuickBooks section's form and facts come from the finance app."""
+    from finance.qb_views import settings_context
+
     company = request.membership.company
     people = get_user_model().objects.filter(membership__company=company).select_related("membership")
-    return render(
-        request,
-        "accounts/settings.html",
-        {
-            "company": company,
-            "entities": Entity.objects.filter(company=company),
-            "people": people.order_by("username"),
-        },
-    )
+    context = {
+        "company": company,
+        "entities": Entity.objects.filter(company=company),
+        "people": people.order_by("username"),
+        **settings_context(company, qb_form),
+    }
+    return render(request, "accounts/settings.html", context, status=status)

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from accounts.models import Entity
+from accounts.models import Company, Entity
+
+from .encryption import EncryptedTextField
 
 ZERO = Decimal("0.00")
 
@@ -48,3 +50,169 @@ class MonthlySnapshot(models.Model):
     def clean(self) -> None:
         if self.month and self.month.day != 1:
             raise ValidationError({"month": "A snapshot month is stored as its first day."})
+
+
+class Environment(models.TextChoices):
+    PRODUCTION = "production", "Production (Intuit)"
+    SANDBOX = "sandbox", "Sandbox (Intuit developer sandbox)"
+    LOCAL = "local", "Local QuickBooks sandbox (demo and tests)"
+
+
+class QuickBooksSettings(models.Model):
+    """A company's Intuit app credentials and QuickBooks choices (one row per company)."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="quickbooks_settings")
+    client_id = models.CharField("Client ID", max_length=200, blank=True)
+    client_secret = EncryptedTextField("Client Secret", blank=True)
+    environment = models.CharField(max_length=16, choices=Environment.choices, default=Environment.PRODUCTION)
+    # QBO ignores or rejects a sales line without an item: pushed invoices use this one.
+    invoice_item_name = models.CharField(max_length=100, default="Services")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "QuickBooks settings"
+        verbose_name_plural = "QuickBooks settings"
+
+    def __str__(self) -> str:
+        return f"QuickBooks settings of {self.company}"
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+class ConnectionStatus(models.TextChoices):
+    CONNECTED = "connected", "connected"
+    NEEDS_RECONNECT = "needs_reconnect", "needs reconnect"
+    NOT_CONNECTED = "not_connected", "not connected"
+
+
+class QuickBooksConnection(models.Model):
+    """An entity's link to its QuickBooks company (realm) and the OAuth tokens for it."""
+
+    entity = models.OneToOneField(Entity, on_delete=models.CASCADE, related_name="quickbooks_connection")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="quickbooks_connections")
+    status = models.CharField(max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.NOT_CONNECTED)
+    status_reason = models.CharField(max_length=300, blank=True)
+    environment = models.CharField(max_length=16, choices=Environment.choices, blank=True)
+    realm_id = models.CharField(max_length=40, blank=True)
+    qb_company_name = models.CharField(max_length=300, blank=True)
+    qb_home_currency = models.CharField(max_length=3, blank=True)
+    access_token = EncryptedTextField(blank=True)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    refresh_token_expires_at = models.DateTimeField(null=True, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    connected_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # One realm per entity within a company: a realm held by one entity cannot be connected
+            # to a second one (SPEC 2). Forgotten (not connected) rows keep no realm.
+            models.UniqueConstraint(
+                fields=["company", "realm_id"],
+                condition=~models.Q(realm_id=""),
+                name="quickbooks_realm_once_per_company",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} ↔ QuickBooks {self.realm_id or '(none)'}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ConnectionStatus.CONNECTED
+
+
+class SyncDirection(models.TextChoices):
+    PULL = "pull", "QuickBooks → OtiumWork"
+    PUSH = "push", "OtiumWork → QuickBooks"
+    CONNECTION = "connection", "Connection"
+
+
+class SyncAction(models.TextChoices):
+    CREATED = "created", "created"
+    UPDATED = "updated", "updated"
+    SKIPPED = "skipped", "skipped"
+    ERROR = "error", "error"
+    CONNECTED = "connected", "connected"
+    REFRESHED = "refreshed", "token refreshed"
+    REFRESH_FAILED = "refresh_failed", "refresh failed"
+    DISCONNECTED = "disconnected", "disconnected"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    SUCCESS = "success", "success"
+    ERROR = "error", "error"
+    SKIPPED = "skipped", "skipped"
+
+
+class RunTrigger(models.TextChoices):
+    MANUAL = "manual", "Sync now"
+    BEAT = "beat", "hourly schedule"
+    CRON = "cron", "cron endpoint"
+    SHELL = "shell", "shell command"
+    PUSH = "push", "push button"
+
+
+class SyncRun(models.Model):
+    """One sync (or push) of one connection: recorded before any call, its outcome kept on it."""
+
+    connection = models.ForeignKey(QuickBooksConnection, on_delete=models.CASCADE, related_name="runs")
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="quickbooks_runs")
+    direction = models.CharField(max_length=12, choices=SyncDirection.choices, default=SyncDirection.PULL)
+    trigger = models.CharField(max_length=8, choices=RunTrigger.choices)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    qbo_calls = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    changed_months = models.JSONField(default=list, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+        indexes = [models.Index(fields=["connection", "-queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} run {self.pk} of {self.entity} ({self.status})"
+
+
+class SyncLogEntry(models.Model):
+    """One line of the QuickBooks sync log shown on the dashboard."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="log_entries")
+    created_at = models.DateTimeField(auto_now_add=True)
+    direction = models.CharField(max_length=12, choices=SyncDirection.choices)
+    action = models.CharField(max_length=16, choices=SyncAction.choices)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_ref = models.CharField(max_length=100, blank=True)
+    message = models.TextField()
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "quickbooks_sync_log"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["company", "-created_at", "-id"], name="synclog_company_recent"),
+            models.Index(fields=["company", "entity", "-created_at", "-id"], name="synclog_entity_recent"),
+            models.Index(fields=["company", "action", "-created_at", "-id"], name="synclog_action_recent"),
+            models.Index(fields=["company", "direction", "-created_at", "-id"], name="synclog_direction_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.direction} {self.action}: {self.message}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import qb_views, views
 
 app_name = "finance"
 
@@ -8,5 +8,9 @@ urlpatterns = [
     path("", views.finance_home, name="home"),
     path("entities/<int:entity_id>/snapshots/", views.snapshot_table, name="snapshots"),
     path("entities/<int:entity_id>/snapshots/<str:month>/", views.snapshot_edit, name="snapshot_edit"),
-    path("qb", views.quickbooks_dashboard, name="qb"),
+    path("qb", qb_views.dashboard, name="qb"),
+    path("qb/callback", qb_views.callback, name="qb_callback"),
+    path("qb/settings", qb_views.save_settings, name="qb_settings"),
+    path("qb/<int:entity_id>/connect", qb_views.connect, name="qb_connect"),
+    path("qb/<int:entity_id>/disconnect", qb_views.disconnect_entity, name="qb_disconnect"),
 ]

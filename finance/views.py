@@ -63,9 +63,3 @@ def snapshot_edit(request, entity_id: int, month: str):
     return render(
         request, "finance/snapshot_form.html", {"entity": entity, "month": month_start, "form": form}
     )
-
-
-@member_required(*FINANCE_ROLES)
-def quickbooks_dashboard(request):
-    entities = Entity.objects.filter(company=request.membership.company)
-    return render(request, "finance/qb_dashboard.html", {"entities": entities})

@@ -45,6 +45,14 @@ class Sale(models.Model):
     status = models.CharField(max_length=8, choices=SaleStatus.choices, default=SaleStatus.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set once the sale is pushed to QuickBooks as an invoice (the first place a re-push looks).
+    qb_realm_id = models.CharField(max_length=40, blank=True)
+    qb_invoice_id = models.CharField(max_length=40, blank=True)
+    qb_invoice_number = models.CharField(max_length=40, blank=True)
+    qb_pushed_at = models.DateTimeField(null=True, blank=True)
+    qb_pushed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-signed_date", "-id"]

@@ -50,3 +50,53 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture(scope="session", autouse=True)
+def block_internet():
+    """No test talks to anything but this machine: QuickBooks is the local sandbox or `responses`."""
+    import ipaddress
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded_connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            try:
+                local = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                local = host == "localhost"
+            if not local:
+                raise OSError(f"tests may not reach {host}: use the local QuickBooks sandbox or responses")
+        return real_connect(sock, address)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(socket.socket, "connect", guarded_connect)
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def qbo_sandbox(tmp_path_factory):
+    """The local QuickBooks sandbox over real HTTP on a free port, for the whole run."""
+    from qbsandbox.testing import start_sandbox
+
+    running = start_sandbox(tmp_path_factory.mktemp("qbo-sandbox") / "sandbox.sqlite3")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def local_quickbooks(settings, qbo_sandbox, company):
+    """The test company's QuickBooks settings pointing at the local sandbox, with a fresh app."""
+    from finance.models import QuickBooksSettings
+    from tests.qbo import LocalQuickBooks
+
+    settings.QBO_LOCAL_URL = qbo_sandbox.url
+    settings.QBO_HTTP_TIMEOUT = 5
+    app = qbo_sandbox.register_app()
+    QuickBooksSettings.objects.create(
+        company=company, client_id=app["client_id"], client_secret=app["client_secret"], environment="local"
+    )
+    return LocalQuickBooks(sandbox=qbo_sandbox, app=app)

@@ -103,6 +103,11 @@ class QuickBooksClient:
     def __repr__(self) -> str:
         return f"<QuickBooksClient realm={self.realm_id} calls={self.calls}>"
 
+    @property
+    def access_token(self) -> str:
+        """The bearer token in use (to tell the token store which one QuickBooks refused)."""
+        return self._token
+
     # -- reads -------------------------------------------------------------------------------
 
     def query(self, statement: str) -> dict:

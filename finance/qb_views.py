@@ -1,0 +1,116 @@
+"""The QuickBooks pages: dashboard, settings, connect, callback, disconnect. Thin: check the role,
+call a service, render or redirect with a message."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Entity
+from accounts.permissions import ADMIN_ONLY, FINANCE_ROLES, member_required
+
+from .forms import QuickBooksSettingsForm
+from .models import QuickBooksConnection, QuickBooksSettings
+from .quickbooks.connect import Callback, ConnectError, disconnect, finish_connect, start_connect
+from .quickbooks.tokens import redirect_uri
+
+
+def settings_form(company, data=None) -> QuickBooksSettingsForm:
+    instance = QuickBooksSettings.objects.filter(company=company).first() or QuickBooksSettings(
+        company=company
+    )
+    return QuickBooksSettingsForm(
+        data, instance=instance, offered_environments=settings.QBO_ENVIRONMENTS_OFFERED
+    )
+
+
+def settings_context(company, form=None) -> dict:
+    return {"qb_form": form or settings_form(company), "qb_redirect_uri": redirect_uri()}
+
+
+@require_POST
+@member_required(*ADMIN_ONLY)
+def save_settings(request):
+    company = request.membership.company
+    form = settings_form(company, request.POST)
+    if form.is_valid():
+        saved = form.save(commit=False)
+        saved.updated_by = request.user
+        saved.save()
+        messages.success(request, "QuickBooks settings saved.")
+        return redirect("settings")
+    from accounts.views import render_settings
+
+    return render_settings(request, qb_form=form, status=400)
+
+
+def dashboard_rows(company) -> list[dict]:
+    connections = {
+        c.entity_id: c
+        for c in QuickBooksConnection.objects.filter(company=company).select_related("connected_by")
+    }
+    return [
+        {"entity": entity, "connection": connections.get(entity.pk)}
+        for entity in Entity.objects.filter(company=company)
+    ]
+
+
+@member_required(*FINANCE_ROLES)
+def dashboard(request):
+    company = request.membership.company
+    qb_settings = QuickBooksSettings.objects.filter(company=company).first()
+    return render(
+        request,
+        "finance/qb_dashboard.html",
+        {"rows": dashboard_rows(company), "settings_complete": bool(qb_settings and qb_settings.is_complete)},
+    )
+
+
+@require_POST
+@member_required(*ADMIN_ONLY)
+def connect(request, entity_id: int):
+    entity = get_object_or_404(Entity, pk=entity_id, company=request.membership.company)
+    try:
+        return redirect(start_connect(session=request.session, user=request.user, entity=entity))
+    except ConnectError as error:
+        messages.error(request, str(error))
+        return redirect("finance:qb")
+
+
+@require_GET
+@member_required(*ADMIN_ONLY)
+def callback(request):
+    params = request.GET
+    answer = Callback(
+        state=params.get("state", ""),
+        code=params.get("code", ""),
+        realm_id=params.get("realmId", ""),
+        error=params.get("error", ""),
+    )
+    try:
+        connection = finish_connect(
+            session=request.session, user=request.user, callback=answer, timeout=settings.QBO_HTTP_TIMEOUT
+        )
+    except ConnectError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"{connection.entity.name} is connected to QuickBooks company “{connection.qb_company_name}”.",
+        )
+    return redirect("finance:qb")
+
+
+@require_POST
+@member_required(*ADMIN_ONLY)
+def disconnect_entity(request, entity_id: int):
+    connection = get_object_or_404(
+        QuickBooksConnection.objects.select_related("entity", "company"),
+        entity_id=entity_id,
+        company=request.membership.company,
+    )
+    if not connection.realm_id:
+        messages.info(request, f"{connection.entity.name} is not connected.")
+    else:
+        messages.success(request, disconnect(connection=connection, user=request.user))
+    return redirect("finance:qb")
