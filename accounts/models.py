@@ -40,9 +40,7 @@ class Entity(models.Model):
     class Meta:
         verbose_name_plural = "entities"
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["company", "name"], name="entity_name_unique_per_company")
-        ]
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="entity_name_unique_per_company")]
 
     def __str__(self) -> str:
         return self.name

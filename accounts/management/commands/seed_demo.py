@@ -5,13 +5,14 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Company, Entity, Membership, Role
-from finance.models import MonthlySnapshot
+from finance.models import MonthlySnapshot, QuickBooksSettings
 from sales.models import Client, Sale, SaleStatus
 
 ENTITIES = (
@@ -42,6 +43,8 @@ SALE_NAMES = (
 )
 # Demo figures per entity: a rough monthly scale in its own currency.
 SCALE = {"INR": 4_000_000, "CHF": 60_000, "USD": 90_000}
+# The app registered in the local QuickBooks sandbox (`python -m qbsandbox seed`): demo only.
+SANDBOX_APP = {"client_id": "otiumwork-demo-client", "client_secret": "otiumwork-demo-secret"}
 
 
 def month_starts(today: date, count: int) -> list[date]:
@@ -60,9 +63,9 @@ class Command(BaseCommand):
         rng = random.Random(2026)  # noqa: S311 - demo data, not secrets
         company, _ = Company.objects.get_or_create(name="SoftInWay")
         entities = [
-            Entity.objects.get_or_create(
-                company=company, name=name, defaults={"home_currency": cur, "time_zone": tz}
-            )[0]
+            Entity.objects.get_or_create(company=company, name=name, defaults={"home_currency": cur, "time_zone": tz})[
+                0
+            ]
             for name, cur, tz in ENTITIES
         ]
         users = {username: self.person(company, *rest, username=username) for username, *rest in PEOPLE}
@@ -72,6 +75,12 @@ class Command(BaseCommand):
         today = timezone.localdate()
         for entity in entities:
             self.snapshots(entity, today, rng)
+        if (
+            "local" in settings.QBO_ENVIRONMENTS_OFFERED
+            and not QuickBooksSettings.objects.filter(company=company).exists()
+        ):
+            QuickBooksSettings.objects.create(company=company, environment="local", **SANDBOX_APP)
+            self.stdout.write("QuickBooks: the local sandbox app is set in Settings → QuickBooks.")
         self.stdout.write(self.style.SUCCESS("Demo company SoftInWay is ready. Log in with:"))
         for username, _, _, role, password in PEOPLE:
             self.stdout.write(f"  {username:<8} / {password:<18} ({role})")
@@ -89,9 +98,7 @@ class Command(BaseCommand):
 
     def sales(self, company, entities, clients, salespeople, rng):
         today = timezone.localdate()
-        statuses = (
-            [SaleStatus.CLOSED] * 6 + [SaleStatus.OPEN] * 3 + [SaleStatus.DRAFT] * 2 + [SaleStatus.LOST] * 2
-        )
+        statuses = [SaleStatus.CLOSED] * 6 + [SaleStatus.OPEN] * 3 + [SaleStatus.DRAFT] * 2 + [SaleStatus.LOST] * 2
         for index, status in enumerate(statuses):
             signed = today - timedelta(days=rng.randint(3, 150)) if status != SaleStatus.DRAFT else None
             Sale.objects.create(
