@@ -42,7 +42,7 @@ def figures_chart(snapshots) -> Chart | None:
     top = max(
         (max(getattr(s, field), Decimal(0)) for s in months for field, _, _ in SERIES), default=Decimal(0)
     )
-    step = (WIDTH - PAD_LEFT - 10) / max(len(months) - 1, 1)
+    step = (WIDTH - PAD_LEFT - 30) / max(len(months) - 1, 1)
     xs = [PAD_LEFT + i * step for i in range(len(months))]
     lines = [
         Line(
