@@ -181,6 +181,8 @@ class SyncRun(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     changed_months = models.JSONField(default=list, blank=True)
     error_message = models.TextField(blank=True)
+    # The error was transient (throttling, QuickBooks unreachable): a queued job may try again later.
+    retryable = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-queued_at", "-id"]

@@ -198,6 +198,12 @@ if QBO_SANDBOX_MOUNT and not DEBUG:
     raise ImproperlyConfigured("The local QuickBooks sandbox never runs in production mode")
 QBO_ENVIRONMENTS_OFFERED = ["production", "sandbox", "local"] if DEBUG else ["production", "sandbox"]
 QBO_HTTP_TIMEOUT = float(env_str("QBO_HTTP_TIMEOUT", "20"))
+# Retries of transient QuickBooks errors: exponential backoff from this many seconds; after a 429
+# Intuit asks for a minute's pause (tests shorten both).
+QBO_RETRY_BACKOFF = float(env_str("QBO_RETRY_BACKOFF", "1"))
+QBO_THROTTLE_WAIT = float(env_str("QBO_THROTTLE_WAIT", "60"))
+# A pull run still marked running after this long is taken as dead (its worker was killed).
+QBO_SYNC_LOCK_SECONDS = env_int("QBO_SYNC_LOCK_SECONDS", 900)
 CRON_TOKEN = env_str("CRON_TOKEN")
 # Fernet keys for secrets at rest, newest first (see README: key rotation).
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")

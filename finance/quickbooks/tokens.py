@@ -167,6 +167,8 @@ def client_for(connection: QuickBooksConnection, *, rejected_token: str = "") ->
         realm_id=fresh.realm_id,
         access_token=fresh.access_token,
         timeout=settings.QBO_HTTP_TIMEOUT,
+        backoff=settings.QBO_RETRY_BACKOFF,
+        throttle_wait=settings.QBO_THROTTLE_WAIT,
     )
 
 

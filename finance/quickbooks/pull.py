@@ -1,0 +1,357 @@
+"""One pull sync of one connection: QuickBooks invoices, bills and payments -> the entity's monthly
+snapshots (SPEC 4).
+
+Order of work, so that a failure never leaves half-synced months:
+1. record the run (``SyncRun``) before any call;
+2. take the connection's pull lock: a second sync while one runs is recorded ``skipped``;
+3. fetch every row the figures need, in as few HTTP calls as the 1000-row page allows (queries of
+   one round share a ``batch`` call);
+4. compute the window's figures with the pure functions of ``figures.py``;
+5. write every month of the window, its log lines and the run's outcome in one transaction.
+Any QuickBooks error (fault, throttling past the retries, timeout) ends the run as ``error`` with one
+log line and no figure written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from finance.models import (
+    ConnectionStatus,
+    MonthlySnapshot,
+    QuickBooksConnection,
+    RunStatus,
+    SyncAction,
+    SyncDirection,
+    SyncLogEntry,
+    SyncRun,
+)
+from finance.quickbooks import figures
+from finance.quickbooks.client import PAGE_LIMIT, QuickBooksClient, quote
+from finance.quickbooks.errors import QuickBooksError
+from finance.quickbooks.synclog import write_log
+from finance.quickbooks.tokens import NotConnectedError, with_client
+
+# The snapshot fields a sync owns, in the order people read them, with their labels.
+FIGURE_LABELS = {"revenue": "revenue", "expenses": "expenses", "ar_balance": "open AR", "ap_balance": "open AP"}
+ID_CHUNK = 500  # ids per `Id IN (...)` query: well under a page, and a short statement
+# Only these keys of a fetched row are kept: what figures.py reads (and what tells two copies apart).
+ROW_KEYS = ("Id", "SyncToken", "MetaData", "TxnDate", "TotalAmt", "Balance", "ExchangeRate", "DocNumber")
+LINE_KEYS = ("Amount", "LinkedTxn")
+
+
+@dataclass
+class Fetched:
+    """The rows one sync works from, one dict per transaction, and how many came back per query."""
+
+    invoices: list[dict] = field(default_factory=list)
+    payments: list[dict] = field(default_factory=list)
+    bills: list[dict] = field(default_factory=list)
+    bill_payments: list[dict] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# --- the run and its lock -----------------------------------------------------------------------
+
+
+def record_run(
+    *, connection: QuickBooksConnection, trigger: str, started_by=None, status: str = RunStatus.QUEUED
+) -> SyncRun:
+    return SyncRun.objects.create(
+        connection=connection,
+        entity_id=connection.entity_id,
+        direction=SyncDirection.PULL,
+        trigger=trigger,
+        started_by=started_by,
+        status=status,
+    )
+
+
+def running_pull(connection_id: int, *, exclude_run_id: int | None = None):
+    """Pull runs of the connection that hold its lock: running, and younger than the lock timeout
+    (an older one lost its worker and no longer blocks)."""
+    since = timezone.now() - timedelta(seconds=settings.QBO_SYNC_LOCK_SECONDS)
+    runs = SyncRun.objects.filter(
+        connection_id=connection_id, direction=SyncDirection.PULL, status=RunStatus.RUNNING, started_at__gt=since
+    )
+    return runs.exclude(pk=exclude_run_id) if exclude_run_id else runs
+
+
+def finish_skipped(run: SyncRun, connection: QuickBooksConnection, reason: str) -> SyncRun:
+    run.status, run.finished_at, run.error_message = RunStatus.SKIPPED, timezone.now(), reason
+    run.save(update_fields=["status", "finished_at", "error_message"])
+    write_log(
+        connection=connection,
+        direction=SyncDirection.PULL,
+        action=SyncAction.SKIPPED,
+        message=f"Sync skipped: {reason}",
+        run=run,
+        object_type="SyncRun",
+        object_ref=str(run.pk),
+    )
+    return run
+
+
+def take_lock(run: SyncRun, connection: QuickBooksConnection) -> bool:
+    """Mark the run running unless another pull of the connection is running; else skip it.
+
+    The connection row is locked while checking (PostgreSQL), and SQLite's write transactions are
+    serialized, so two workers cannot both see the lock free."""
+    with transaction.atomic():
+        QuickBooksConnection.objects.select_for_update().filter(pk=connection.pk).exists()
+        if running_pull(connection.pk, exclude_run_id=run.pk).exists():
+            finish_skipped(run, connection, "another sync of this connection is still running.")
+            return False
+        run.status, run.started_at = RunStatus.RUNNING, timezone.now()
+        run.save(update_fields=["status", "started_at"])
+        return True
+
+
+def fail_run(run: SyncRun, connection: QuickBooksConnection, message: str, *, retryable: bool) -> SyncRun:
+    run.status, run.finished_at = RunStatus.ERROR, timezone.now()
+    run.error_message, run.retryable = message, retryable
+    run.save(update_fields=["status", "finished_at", "error_message", "retryable", "qbo_calls", "counts"])
+    write_log(
+        connection=connection,
+        direction=SyncDirection.PULL,
+        action=SyncAction.ERROR,
+        message=f"Sync failed, no figure was changed: {message}",
+        run=run,
+        object_type="SyncRun",
+        object_ref=str(run.pk),
+    )
+    return run
+
+
+# --- fetching -----------------------------------------------------------------------------------
+
+
+def slim(row: dict) -> dict:
+    """The parts of a QuickBooks row the figures read; the rest is dropped as soon as it arrives."""
+    kept = {key: row[key] for key in ROW_KEYS if key in row}
+    ref = row.get("CustomerRef") or row.get("VendorRef")
+    if ref:
+        kept["CustomerRef" if "CustomerRef" in row else "VendorRef"] = {"name": ref.get("name", "")}
+    if "Line" in row:
+        kept["Line"] = [{k: line[k] for k in LINE_KEYS if k in line} for line in row["Line"] or ()]
+    return kept
+
+
+def id_in(ids: list[str]) -> str:
+    return "Id IN (" + ", ".join(quote(i) for i in ids) + ")"
+
+
+def linked_ids(payments: list[dict], txn_type: str) -> set[str]:
+    return {target for payment in payments for target, _ in figures.applied_lines(payment, txn_type)}
+
+
+def by_id_queries(name: str, entity: str, ids: list[str]) -> dict[str, tuple[str, str]]:
+    chunks = [ids[i : i + ID_CHUNK] for i in range(0, len(ids), ID_CHUNK)]
+    return {f"{name}_{n}": (entity, id_in(chunk)) for n, chunk in enumerate(chunks)}
+
+
+def fetch_rows(client: QuickBooksClient, *, since: date, page_size: int = PAGE_LIMIT) -> Fetched:
+    """Every row SPEC 4 lists for a window starting on ``since``: two batched rounds of queries
+    (the window's and the open documents, then those linked by payments but not yet fetched)."""
+    dated = f"TxnDate >= {quote(since.isoformat())}"
+    selects = {
+        "invoices": ("Invoice", dated),
+        "open_invoices": ("Invoice", "Balance > '0'"),
+        "payments": ("Payment", dated),
+        "bills": ("Bill", dated),
+        "open_bills": ("Bill", "Balance > '0'"),
+        "bill_payments": ("BillPayment", dated),
+    }
+    rows = {name: [slim(r) for r in page] for name, page in client.query_all_many(selects, page_size=page_size).items()}
+    fetched = Fetched(
+        invoices=rows["invoices"] + rows["open_invoices"],
+        payments=rows["payments"],
+        bills=rows["bills"] + rows["open_bills"],
+        bill_payments=rows["bill_payments"],
+        counts={name: len(found) for name, found in rows.items()},
+    )
+    have_invoices = {str(r["Id"]) for r in fetched.invoices}
+    have_bills = {str(r["Id"]) for r in fetched.bills}
+    missing_invoices = sorted(linked_ids(fetched.payments, "Invoice") - have_invoices)
+    missing_bills = sorted(linked_ids(fetched.bill_payments, "Bill") - have_bills)
+    linked = {**by_id_queries("invoice", "Invoice", missing_invoices), **by_id_queries("bill", "Bill", missing_bills)}
+    found = client.query_all_many(linked, page_size=page_size) if linked else {}
+    for name, page in found.items():
+        (fetched.invoices if name.startswith("invoice_") else fetched.bills).extend(slim(r) for r in page)
+    fetched.counts["linked_invoices"] = sum(len(p) for n, p in found.items() if n.startswith("invoice_"))
+    fetched.counts["linked_bills"] = sum(len(p) for n, p in found.items() if n.startswith("bill_"))
+    fetched.counts["rows"] = sum(fetched.counts.values())
+    return fetched
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def money_text(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def month_label(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+def new_values(figures_of_month: figures.MonthFigures) -> dict[str, Decimal]:
+    return {name: getattr(figures_of_month, name) for name in FIGURE_LABELS}
+
+
+def log_entry(run: SyncRun, connection: QuickBooksConnection, month: date, action: str, message: str, details):
+    return SyncLogEntry(
+        company_id=connection.company_id,
+        entity_id=connection.entity_id,
+        run=run,
+        direction=SyncDirection.PULL,
+        action=action,
+        object_type="MonthlySnapshot",
+        object_ref=month_label(month),
+        message=message,
+        details=details,
+    )
+
+
+def write_months(
+    *, run: SyncRun, connection: QuickBooksConnection, monthly: dict[date, figures.MonthFigures], started_by=None
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Create, update or leave each month of the window, with one log line each. A constant number of
+    queries whatever the window holds. Call inside the run's transaction."""
+    now = timezone.now()
+    existing = {
+        snapshot.month: snapshot
+        for snapshot in MonthlySnapshot.objects.select_for_update().filter(
+            entity_id=connection.entity_id, month__in=list(monthly)
+        )
+    }
+    to_create, to_update, lines, changed = [], [], [], []
+    for month, month_figures in sorted(monthly.items()):
+        values = new_values(month_figures)
+        snapshot = existing.get(month)
+        if snapshot is None:
+            to_create.append(
+                MonthlySnapshot(entity_id=connection.entity_id, month=month, updated_by=started_by, **values)
+            )
+            said = ", ".join(f"{FIGURE_LABELS[k]} {money_text(v)}" for k, v in values.items())
+            lines.append(
+                log_entry(
+                    run,
+                    connection,
+                    month,
+                    SyncAction.CREATED,
+                    f"{month_label(month)} created: {said}",
+                    {"new": {k: str(v) for k, v in values.items()}},
+                )
+            )
+            changed.append(
+                {
+                    "month": month_label(month),
+                    "action": "created",
+                    "changes": {k: [None, str(v)] for k, v in values.items()},
+                }
+            )
+            continue
+        changes = {k: [str(getattr(snapshot, k)), str(v)] for k, v in values.items() if getattr(snapshot, k) != v}
+        if not changes:
+            lines.append(log_entry(run, connection, month, SyncAction.SKIPPED, f"{month_label(month)} unchanged", {}))
+            continue
+        for name, value in values.items():
+            setattr(snapshot, name, value)
+        snapshot.updated_at, snapshot.updated_by = now, started_by
+        to_update.append(snapshot)
+        said = ", ".join(
+            f"{FIGURE_LABELS[k]} {money_text(Decimal(old))} → {money_text(Decimal(new))}"
+            for k, (old, new) in changes.items()
+        )
+        lines.append(
+            log_entry(
+                run,
+                connection,
+                month,
+                SyncAction.UPDATED,
+                f"{month_label(month)} updated: {said}",
+                {"changes": {k: {"old": old, "new": new} for k, (old, new) in changes.items()}},
+            )
+        )
+        changed.append({"month": month_label(month), "action": "updated", "changes": changes})
+    MonthlySnapshot.objects.bulk_create(to_create)
+    if to_update:
+        MonthlySnapshot.objects.bulk_update(to_update, [*FIGURE_LABELS, "updated_at", "updated_by"])
+    SyncLogEntry.objects.bulk_create(lines)
+    counts = {
+        "months_created": len(to_create),
+        "months_updated": len(to_update),
+        "months_unchanged": len(monthly) - len(to_create) - len(to_update),
+    }
+    return counts, changed
+
+
+# --- the service --------------------------------------------------------------------------------
+
+
+def sync_connection(
+    *,
+    connection: QuickBooksConnection,
+    trigger: str,
+    started_by=None,
+    today: date | None = None,
+    run: SyncRun | None = None,
+    page_size: int = PAGE_LIMIT,
+) -> SyncRun:
+    """Pull one connection's figures for the window ending ``today`` (the entity's today unless
+    given) into its monthly snapshots. Returns the finished run: ``success``, ``error`` (nothing
+    written) or ``skipped`` (needs reconnect, or another sync of the connection is running).
+
+    ``run``: a run recorded earlier (queued by Sync now or the fan-out); else one is recorded now.
+    """
+    run = run or record_run(connection=connection, trigger=trigger, started_by=started_by)
+    started_by = started_by or run.started_by
+    connection.refresh_from_db()
+    if connection.status != ConnectionStatus.CONNECTED:
+        return finish_skipped(run, connection, f"needs reconnect ({connection.get_status_display()}).")
+    if not take_lock(run, connection):
+        return run
+    today = today or timezone.localdate(timezone=connection.entity.zone)
+    months = figures.sync_window(today=today)
+    clients: list[QuickBooksClient] = []
+
+    def fetch(client: QuickBooksClient) -> Fetched:
+        clients.append(client)  # to count the calls of a failed run too
+        return fetch_rows(client, since=months[0], page_size=page_size)
+
+    try:
+        try:
+            fetched, _ = with_client(connection, fetch)
+        finally:
+            run.qbo_calls = sum(client.calls for client in clients)
+        run.counts = dict(fetched.counts)
+        monthly = figures.monthly_figures(
+            months=months,
+            invoices=fetched.invoices,
+            payments=fetched.payments,
+            bills=fetched.bills,
+            bill_payments=fetched.bill_payments,
+        )
+        with transaction.atomic():
+            month_counts, run.changed_months = write_months(
+                run=run, connection=connection, monthly=monthly, started_by=started_by
+            )
+            run.counts.update(month_counts)
+            run.status, run.finished_at = RunStatus.SUCCESS, timezone.now()
+            run.save(update_fields=["status", "finished_at", "qbo_calls", "counts", "changed_months"])
+    except NotConnectedError as error:
+        return finish_skipped(run, connection, f"needs reconnect: {error}")
+    except QuickBooksError as error:
+        return fail_run(run, connection, str(error), retryable=error.transient)
+    except Exception as error:  # a bug: keep it on the run and in the log, then let it surface
+        fail_run(run, connection, f"unexpected error ({type(error).__name__}): {error}", retryable=False)
+        raise
+    return run
