@@ -208,7 +208,7 @@ def independent_figures(rows: dict[str, list[dict]], months: list[date]) -> dict
 
     result = {}
     for month in months:
-        in_month = lambda r: month <= day(r) <= end(month)  # noqa: E731
+        in_month = lambda r, month=month: month <= day(r) <= end(month)  # noqa: E731
         revenue = sum(
             (
                 Decimal(str(line["Amount"])) * rate(p)
@@ -235,7 +235,7 @@ def all_rows(sandbox, realm: str) -> dict[str, list[dict]]:
     for kind in ("Invoice", "Payment", "Bill", "BillPayment"):
         rows, start = [], 1
         while page := sandbox_models.query_entities(
-            store, realm, f"SELECT * FROM {kind} STARTPOSITION {start} MAXRESULTS 1000"
+            store, realm, f"SELECT * FROM {kind} STARTPOSITION {start} MAXRESULTS 1000"  # noqa: S608
         ).get(kind):
             rows += page
             start += 1000
