@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Entity
 from accounts.permissions import ADMIN_ONLY, FINANCE_ROLES, member_required
 
+from . import sync_views
 from .forms import QuickBooksSettingsForm
 from .models import QuickBooksConnection, QuickBooksSettings
 from .quickbooks.connect import Callback, ConnectError, disconnect, finish_connect, start_connect
@@ -59,10 +60,15 @@ def dashboard_rows(company) -> list[dict]:
 def dashboard(request):
     company = request.membership.company
     qb_settings = QuickBooksSettings.objects.filter(company=company).first()
+    rows = dashboard_rows(company)
     return render(
         request,
         "finance/qb_dashboard.html",
-        {"rows": dashboard_rows(company), "settings_complete": bool(qb_settings and qb_settings.is_complete)},
+        {
+            "rows": rows,
+            "settings_complete": bool(qb_settings and qb_settings.is_complete),
+            **sync_views.dashboard_context(request, rows),
+        },
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import qb_views, views
+from . import qb_views, sync_views, views
 
 app_name = "finance"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("qb/settings", qb_views.save_settings, name="qb_settings"),
     path("qb/<int:entity_id>/connect", qb_views.connect, name="qb_connect"),
     path("qb/<int:entity_id>/disconnect", qb_views.disconnect_entity, name="qb_disconnect"),
+    path("qb/<int:entity_id>/sync", sync_views.sync_now, name="qb_sync_now"),
+    path("qb/runs/<int:run_id>/status", sync_views.sync_status, name="qb_sync_status"),
 ]

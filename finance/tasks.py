@@ -1,0 +1,36 @@
+"""Celery tasks of the QuickBooks integration: thin wrappers that load rows by id and call the services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from finance.models import QuickBooksConnection, RunStatus, SyncRun
+from finance.quickbooks.jobs import queue_all_syncs
+from finance.quickbooks.pull import sync_connection
+
+RETRY_DELAYS = (120, 600, 1800)  # seconds before each new try of a run that failed transiently
+
+
+@shared_task(bind=True, max_retries=len(RETRY_DELAYS), acks_late=True)
+def sync_connection_task(self, connection_id: int, trigger: str, user_id: int | None = None, run_id: int | None = None):
+    """Pull one connection. A run that failed transiently (throttled, QuickBooks unreachable) is tried
+    again later as a new run; any other outcome is final and kept on its run."""
+    connection = QuickBooksConnection.objects.select_related("entity").filter(pk=connection_id).first()
+    if connection is None:
+        return None
+    run = SyncRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).first() if run_id else None
+    if run_id and run is None:
+        return None  # already taken by another delivery of this message
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    run = sync_connection(connection=connection, trigger=trigger, started_by=user, run=run)
+    if run.status == RunStatus.ERROR and run.retryable and not self.request.is_eager:
+        delay = RETRY_DELAYS[min(self.request.retries, len(RETRY_DELAYS) - 1)]
+        raise self.retry(args=(connection_id, trigger), kwargs={"user_id": user_id, "run_id": None}, countdown=delay)
+    return {"run": run.pk, "status": run.status}
+
+
+@shared_task
+def sync_all_connections(trigger: str = "beat") -> dict[str, int]:
+    """The fan-out: one sync job per active connection of every company (beat runs it hourly)."""
+    return queue_all_syncs(trigger=trigger).as_dict()

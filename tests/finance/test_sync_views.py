@@ -1,0 +1,177 @@
+"""The dashboard's sync parts: Sync now (roles, other companies, progress polling, last sync) and the
+sync log table (newest first, filters, keyset pages, a constant query count with 100,000+ rows)."""
+
+import re
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from finance.models import MonthlySnapshot, QuickBooksConnection, RunStatus, SyncLogEntry, SyncRun
+from tests import qbo
+from tests.builders import make_company, make_entity, make_user
+from tests.finance.qbo_books import Books
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def connected(admin, entity, local_quickbooks):
+    """The entity connected to a realm with one invoice of 100.00 dated today, 40.00 of it paid today."""
+    today = timezone.localdate(timezone=entity.zone).isoformat()
+    books = Books.start(local_quickbooks.sandbox, local_quickbooks.realm(name="Sync Now Co"))
+    invoice = books.invoice(today, "100.00")
+    books.payment(today, (invoice, "40.00"))
+    qbo.connect(admin, entity, books.realm)
+    return QuickBooksConnection.objects.get(entity=entity)
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: the job is sent on commit and, inline, runs at once
+def test_finance_user_clicks_sync_now_and_sees_the_result(client, finance_user, entity, connected):
+    client.force_login(finance_user)
+    page = client.post(reverse("finance:qb_sync_now", args=[entity.pk]), follow=True)
+    assert page.status_code == 200
+    run = SyncRun.objects.get(entity=entity, direction="pull")
+    assert (run.status, run.trigger, run.started_by) == (RunStatus.SUCCESS, "manual", finance_user)
+    month = timezone.localdate(timezone=entity.zone).replace(day=1)
+    snapshot = MonthlySnapshot.objects.get(entity=entity, month=month)
+    assert (snapshot.revenue, snapshot.ar_balance) == (Decimal("40.00"), Decimal("60.00"))
+    html = page.content.decode()
+    assert f"{entity.name} synced from QuickBooks" in html
+    cell = re.search(r'<div class="last-sync" id="last-sync-\d+"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert "success" in cell and "Sync now" in cell
+    assert f"{month:%Y-%m} created: revenue 40.00, expenses 0.00, open AR 60.00, open AP 0.00" in cell
+    assert f"{month:%Y-%m} created" in html.split('id="sync-log"')[1]  # the log table shows it too
+
+
+def test_a_queued_run_is_polled_until_it_finishes(admin, entity, connected):
+    run = SyncRun.objects.create(connection=connected, entity=entity, trigger="manual", status=RunStatus.QUEUED)
+    page = admin.get(reverse("finance:qb"))
+    status_url = reverse("finance:qb_sync_status", args=[run.pk])
+    assert f'data-poll="{status_url}"' in page.content.decode() and "queued…" in page.content.decode()
+    assert "js/qb_sync.js" in page.content.decode()
+    assert admin.get(status_url).json()["finished"] is False
+    from finance.quickbooks.pull import sync_connection
+
+    sync_connection(connection=connected, trigger="manual", run=run)
+    answer = admin.get(status_url).json()
+    assert (answer["status"], answer["finished"]) == ("success", True)
+    assert "created: revenue 40.00" in answer["html"]
+    assert "data-poll" not in admin.get(reverse("finance:qb")).content.decode()
+
+
+def test_sync_now_while_a_sync_is_queued_does_not_queue_another(
+    admin, entity, connected, django_capture_on_commit_callbacks
+):
+    SyncRun.objects.create(connection=connected, entity=entity, trigger="beat", status=RunStatus.QUEUED)
+    with django_capture_on_commit_callbacks() as sent:
+        admin.post(reverse("finance:qb_sync_now", args=[entity.pk]))
+    assert sent == [] and SyncRun.objects.filter(entity=entity).count() == 1
+
+
+def test_sales_users_may_not_sync(client, sales_user, entity, connected):
+    client.force_login(sales_user)
+    assert client.post(reverse("finance:qb_sync_now", args=[entity.pk])).status_code == 403
+    assert not SyncRun.objects.filter(entity=entity).exists()
+
+
+def test_another_companys_entity_and_run_answer_404(client, entity, connected):
+    other_company = make_company("Other Co")
+    client.force_login(make_user(other_company, "admin"))
+    assert client.post(reverse("finance:qb_sync_now", args=[entity.pk])).status_code == 404
+    run = SyncRun.objects.create(connection=connected, entity=entity, trigger="manual")
+    assert client.get(reverse("finance:qb_sync_status", args=[run.pk])).status_code == 404
+
+
+def test_sync_now_needs_a_post(admin, entity, connected):
+    assert admin.get(reverse("finance:qb_sync_now", args=[entity.pk])).status_code == 405
+
+
+# --- the sync log table -------------------------------------------------------------------------
+
+
+def bulk_log(company, entity, count: int, *, same_time: bool = True, **fields) -> None:
+    actions = ["created", "updated", "skipped", "error"]
+    SyncLogEntry.objects.bulk_create(
+        (
+            SyncLogEntry(
+                company=company,
+                entity=entity,
+                direction=fields.get("direction", "pull"),
+                action=fields.get("action", actions[i % 4]),
+                object_type="MonthlySnapshot",
+                object_ref=f"line-{i}",
+                message=f"line {i}",
+            )
+            for i in range(count)
+        ),
+        batch_size=5000,
+    )
+    if same_time:  # the order and the page boundaries then rest on the id tie-break alone
+        start = timezone.now() - timedelta(days=30)
+        SyncLogEntry.objects.filter(company=company, object_ref__startswith="line-").update(created_at=start)
+
+
+def log_refs(page) -> list[str]:
+    table = page.content.decode().split('id="sync-log-table"')[1].split("</table>")[0]
+    return re.findall(r"MonthlySnapshot (line-\d+)", table)
+
+
+def test_the_log_is_newest_first_and_pages_older(admin, company, entity):
+    bulk_log(company, entity, 120)
+    newest = admin.get(reverse("finance:qb"))
+    refs = log_refs(newest)
+    assert refs[:3] == ["line-119", "line-118", "line-117"] and len(refs) == 50
+    older = re.search(r'href="([^"]+)" rel="next"', newest.content.decode()).group(1).replace("&amp;", "&")
+    page2 = admin.get(older)
+    assert log_refs(page2)[:2] == ["line-69", "line-68"] and len(log_refs(page2)) == 50
+    older = re.search(r'href="([^"]+)" rel="next"', page2.content.decode()).group(1).replace("&amp;", "&")
+    page3 = admin.get(older)
+    assert log_refs(page3) == [f"line-{i}" for i in range(19, -1, -1)]
+    assert 'rel="next"' not in page3.content.decode() and "← Newest" in page3.content.decode()
+
+
+def test_the_log_filters_by_entity_direction_and_action(admin, company, entity):
+    other = make_entity(company, "SoftInWay India", "INR", "Asia/Kolkata")
+    bulk_log(company, entity, 8)
+    SyncLogEntry.objects.create(company=company, entity=other, direction="push", action="created",
+                                object_type="MonthlySnapshot", object_ref="line-900", message="pushed")  # fmt: skip
+    assert log_refs(admin.get(reverse("finance:qb"), {"entity": other.pk})) == ["line-900"]
+    assert log_refs(admin.get(reverse("finance:qb"), {"direction": "push"})) == ["line-900"]
+    assert log_refs(admin.get(reverse("finance:qb"), {"action": "error", "entity": entity.pk})) == ["line-7", "line-3"]
+    foreign = make_entity(make_company("Elsewhere"), "Not Ours")
+    assert len(log_refs(admin.get(reverse("finance:qb"), {"entity": foreign.pk}))) == 9  # unknown filter ignored
+
+
+def dashboard_queries(client, params=None) -> tuple[int, float]:
+    with CaptureQueriesContext(db_connection) as queries:
+        started = time.perf_counter()
+        response = client.get(reverse("finance:qb"), params or {})
+        elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    return len(queries), elapsed
+
+
+def test_the_log_page_query_count_does_not_grow_with_100000_rows(admin, company, entity):
+    other = make_entity(company, "SoftInWay India", "INR", "Asia/Kolkata")
+    bulk_log(company, entity, 60)
+    small = dashboard_queries(admin)[0]
+    small_filtered = dashboard_queries(admin, {"entity": other.pk, "action": "error"})[0]
+    bulk_log(company, other, 100_000, same_time=False)
+    big, elapsed = dashboard_queries(admin)
+    big_filtered = dashboard_queries(admin, {"entity": other.pk, "action": "error"})[0]
+    older = re.search(r'href="([^"]+)" rel="next"', admin.get(reverse("finance:qb")).content.decode()).group(1)
+    big_older = dashboard_queries(admin, dict(p.split("=") for p in older.split("?")[1].split("#")[0].split("&amp;")))
+    assert big == small and big_filtered == small_filtered and big_older[0] == small
+    assert elapsed < 2.0  # one indexed query per page, whatever the table holds
