@@ -8,6 +8,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Entity, Role
 from accounts.permissions import FINANCE_ROLES, member_required
+from finance.models import ConnectionStatus, QuickBooksConnection
+from finance.quickbooks.push import PushError, push_sale_as_invoice
 
 from .forms import ClientForm, SaleForm, SaleStatusForm
 from .models import Client, Sale, SaleStatus
@@ -50,11 +52,29 @@ def sale_list(request):
 @member_required()
 def sale_detail(request, sale_id: int):
     sale = editable_sale(request, sale_id)
+    qb_connected = QuickBooksConnection.objects.filter(
+        entity_id=sale.entity_id, status=ConnectionStatus.CONNECTED
+    ).exists()
     return render(
         request,
         "sales/sale_detail.html",
-        {"sale": sale, "status_form": SaleStatusForm(initial={"status": sale.status})},
+        {"sale": sale, "status_form": SaleStatusForm(initial={"status": sale.status}), "qb_connected": qb_connected},
     )
+
+
+@require_POST
+@member_required()
+def sale_push_to_quickbooks(request, sale_id: int):
+    """Push as QB invoice. Whoever may open the sale may push it (a salesperson only their own sales:
+    someone else's answers 404, as every other sale URL does)."""
+    sale = editable_sale(request, sale_id)
+    try:
+        result = push_sale_as_invoice(sale=sale, user=request.user)
+    except PushError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, result.message)
+    return redirect("sales:detail", sale_id=sale.pk)
 
 
 @member_required()
