@@ -112,6 +112,9 @@ def push_sale_as_invoice(*, sale: Sale, user) -> PushResult:
         outcome, failure = _push_locked(sale.pk, connection, user, clients)
     except NotConnectedError as error:
         outcome, failure = None, error
+    except Exception as error:  # a bug: keep it on the run's record, then let it surface
+        _finish(run, RunStatus.ERROR, error_message=f"Unexpected error: {error!r}")
+        raise
     run.qbo_calls = sum(client.calls for client in clients)
     if failure is not None:
         _fail(run, connection, sale, failure)

@@ -1,0 +1,75 @@
+"""In a real browser (headless Chromium): a salesperson logs in, opens a closed sale, clicks Push as
+QB invoice and sees the invoice number. The Django server pushes to the local sandbox over HTTP."""
+
+import os
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests import qbo
+from tests.builders import PASSWORD, make_client, make_sale
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync calls.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def chromium():
+    # A missing browser fails the test (CI installs it); it is never a silent skip.
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def test_salesperson_pushes_a_closed_sale_and_sees_the_invoice_number(
+    chromium, live_server, client, admin_user, sales_user, entity, local_quickbooks
+):
+    client.force_login(admin_user)
+    qbo.connect(client, entity, local_quickbooks.realm(name="SoftInWay Inc", currency="USD"))
+    sale = make_sale(
+        entity,
+        sales_user,
+        client=make_client(entity.company, "O'Brien Zürich AG"),
+        name="Compressor redesign",
+        amount_usd=Decimal("48200.00"),
+        signed_date=date(2026, 2, 20),
+    )
+
+    page = chromium.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{live_server.url}/login/?next=/sales/{sale.pk}/")
+    page.fill("input[name=username]", sales_user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/sales/{sale.pk}/")
+    page.click("text=Push as QB invoice")
+    page.wait_for_selector(".qb-invoice-number")
+
+    sale.refresh_from_db()
+    assert sale.qb_invoice_number
+    assert page.inner_text(".qb-invoice-number") == sale.qb_invoice_number
+    assert f"pushed to QuickBooks as invoice {sale.qb_invoice_number}" in page.inner_text(".messages")
+    assert page.locator("text=Push as QB invoice").count() == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "push-sale.png"), full_page=True)
