@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,7 +20,7 @@ from accounts.permissions import FINANCE_ROLES, member_required
 
 from .models import QuickBooksConnection, RunStatus, RunTrigger, SyncAction, SyncDirection, SyncLogEntry, SyncRun
 from .quickbooks.jobs import queue_sync
-from .quickbooks.pull import FIGURE_LABELS
+from .quickbooks.pull import change_lines
 
 LOG_PAGE_SIZE = 50
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,18 +28,6 @@ UNFINISHED = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
 # --- a run as people read it --------------------------------------------------------------------
-
-
-def change_lines(run: SyncRun) -> list[str]:
-    """'2025-04 updated: revenue 1.00 → 600.00' for each month the run changed."""
-    lines = []
-    for change in run.changed_months or ():
-        parts = []
-        for name, (old, new) in change["changes"].items():
-            was = f"{Decimal(old):,.2f} → " if old is not None else ""
-            parts.append(f"{FIGURE_LABELS.get(name, name)} {was}{Decimal(new):,.2f}")
-        lines.append(f"{change['month']} {change['action']}: " + ", ".join(parts))
-    return lines
 
 
 def run_context(run: SyncRun | None) -> dict:

@@ -294,6 +294,18 @@ def write_months(
     return counts, changed
 
 
+def change_lines(run: SyncRun) -> list[str]:
+    """'2025-04 updated: revenue 1.00 → 600.00' for each month the run changed."""
+    lines = []
+    for change in run.changed_months or ():
+        parts = []
+        for name, (old, new) in change["changes"].items():
+            was = f"{Decimal(old):,.2f} → " if old is not None else ""
+            parts.append(f"{FIGURE_LABELS.get(name, name)} {was}{Decimal(new):,.2f}")
+        lines.append(f"{change['month']} {change['action']}: " + ", ".join(parts))
+    return lines
+
+
 # --- the service --------------------------------------------------------------------------------
 
 
