@@ -52,6 +52,13 @@ def page_statement(entity: str, where: str, start: int, size: int) -> str:
     return f"SELECT * FROM {entity}{condition} ORDERBY Id STARTPOSITION {start} MAXRESULTS {size}"  # noqa: S608
 
 
+def count_statement(entity: str, where: str) -> str:
+    if not _ENTITY.match(entity):
+        raise ValueError(f"not a QuickBooks entity name: {entity!r}")
+    condition = f" WHERE {where}" if where else ""
+    return f"SELECT COUNT(*) FROM {entity}{condition}"  # noqa: S608 - entity checked, where built by our callers
+
+
 def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -155,6 +162,39 @@ class QuickBooksClient:
                 rows[name].extend(page)
             pending = [n for n in pending if len(pages[n]) == page_size]
             start += page_size
+        return rows
+
+    def query_all_counted(
+        self, selects: dict[str, tuple[str, str]], *, page_size: int = PAGE_LIMIT
+    ) -> dict[str, list[dict]]:
+        """What `query_all_many` returns, in fewer calls when results span several pages: the first
+        call carries each select's first page and its COUNT(*), then every further page is known and
+        sent at once, 30 queries per batch call. A select still full at its counted end (rows added
+        meanwhile) goes on page by page, so nothing is missed."""
+        first: dict[str, str] = {}
+        for name, (entity, where) in selects.items():
+            first[f"page:{name}"] = page_statement(entity, where, 1, page_size)
+            first[f"count:{name}"] = count_statement(entity, where)
+        answers = self.query_many(first)
+        rows = {name: answers[f"page:{name}"].get(selects[name][0], []) for name in selects}
+        rest: dict[str, str] = {}
+        for name, (entity, where) in selects.items():
+            total = int(answers[f"count:{name}"].get("totalCount") or 0)
+            if len(rows[name]) == page_size:
+                for start in range(1 + page_size, total + 1, page_size):
+                    rest[f"{name}@{start}"] = page_statement(entity, where, start, page_size)
+        pages = self.query_many(rest) if rest else {}
+        for key, answer in pages.items():  # query_many keeps the order: pages come in ascending
+            name = key.rsplit("@", 1)[0]
+            rows[name].extend(answer.get(selects[name][0], []))
+        for name, (entity, where) in selects.items():
+            start = len(rows[name]) + 1
+            while rows[name] and len(rows[name]) % page_size == 0:
+                page = self.query(page_statement(entity, where, start, page_size)).get(entity, [])
+                rows[name].extend(page)
+                if len(page) < page_size:
+                    break
+                start += page_size
         return rows
 
     def read(self, entity: str, entity_id: str) -> dict:

@@ -4,8 +4,8 @@ snapshots (SPEC 4).
 Order of work, so that a failure never leaves half-synced months:
 1. record the run (``SyncRun``) before any call;
 2. take the connection's pull lock: a second sync while one runs is recorded ``skipped``;
-3. fetch every row the figures need, in as few HTTP calls as the 1000-row page allows (queries of
-   one round share a ``batch`` call);
+3. fetch every row the figures need, in as few HTTP calls as the 1000-row page allows (up to 30
+   queries share one ``batch`` call);
 4. compute the window's figures with the pure functions of ``figures.py``;
 5. write every month of the window, its log lines and the run's outcome in one transaction.
 Any QuickBooks error (fault, throttling past the retries, timeout) ends the run as ``error`` with one
@@ -152,14 +152,17 @@ def linked_ids(payments: list[dict], txn_type: str) -> set[str]:
     return {target for payment in payments for target, _ in figures.applied_lines(payment, txn_type)}
 
 
-def by_id_queries(name: str, entity: str, ids: list[str]) -> dict[str, tuple[str, str]]:
-    chunks = [ids[i : i + ID_CHUNK] for i in range(0, len(ids), ID_CHUNK)]
+def by_id_queries(name: str, entity: str, ids: list[str], page_size: int) -> dict[str, tuple[str, str]]:
+    # A chunk smaller than a page always comes back short: one round of batch calls fetches them all.
+    size = max(1, min(ID_CHUNK, page_size - 1))
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
     return {f"{name}_{n}": (entity, id_in(chunk)) for n, chunk in enumerate(chunks)}
 
 
 def fetch_rows(client: QuickBooksClient, *, since: date, page_size: int = PAGE_LIMIT) -> Fetched:
-    """Every row SPEC 4 lists for a window starting on ``since``: two batched rounds of queries
-    (the window's and the open documents, then those linked by payments but not yet fetched)."""
+    """Every row SPEC 4 lists for a window starting on ``since``, in few batch calls: each query's
+    first page with its count, then all further pages at once, then the documents that payments
+    link to but that no query brought (by Id)."""
     dated = f"TxnDate >= {quote(since.isoformat())}"
     selects = {
         "invoices": ("Invoice", dated),
@@ -169,7 +172,9 @@ def fetch_rows(client: QuickBooksClient, *, since: date, page_size: int = PAGE_L
         "open_bills": ("Bill", "Balance > '0'"),
         "bill_payments": ("BillPayment", dated),
     }
-    rows = {name: [slim(r) for r in page] for name, page in client.query_all_many(selects, page_size=page_size).items()}
+    rows = {
+        name: [slim(r) for r in page] for name, page in client.query_all_counted(selects, page_size=page_size).items()
+    }
     fetched = Fetched(
         invoices=rows["invoices"] + rows["open_invoices"],
         payments=rows["payments"],
@@ -181,7 +186,10 @@ def fetch_rows(client: QuickBooksClient, *, since: date, page_size: int = PAGE_L
     have_bills = {str(r["Id"]) for r in fetched.bills}
     missing_invoices = sorted(linked_ids(fetched.payments, "Invoice") - have_invoices)
     missing_bills = sorted(linked_ids(fetched.bill_payments, "Bill") - have_bills)
-    linked = {**by_id_queries("invoice", "Invoice", missing_invoices), **by_id_queries("bill", "Bill", missing_bills)}
+    linked = {
+        **by_id_queries("invoice", "Invoice", missing_invoices, page_size),
+        **by_id_queries("bill", "Bill", missing_bills, page_size),
+    }
     found = client.query_all_many(linked, page_size=page_size) if linked else {}
     for name, page in found.items():
         (fetched.invoices if name.startswith("invoice_") else fetched.bills).extend(slim(r) for r in page)
