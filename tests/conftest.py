@@ -6,6 +6,14 @@ import pytest
 # figures) can also run with the Django plugin off.
 
 
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("django"):
+        from django.conf import settings
+
+        # Password hashing at production strength costs a third of a second per user made.
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def company(db):
     from tests.builders import make_company
