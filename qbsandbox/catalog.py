@@ -48,7 +48,17 @@ KNOWN = {
     "VendorCredit",
 }
 BY_LOWER = {name.lower(): name for name in KNOWN}
-CREATABLE = {"Customer", "Vendor", "Employee", "Item", "Invoice", "Payment", "Bill", "BillPayment"}
+CREATABLE = {
+    "Customer",
+    "Vendor",
+    "Employee",
+    "Item",
+    "Invoice",
+    "CreditMemo",
+    "Payment",
+    "Bill",
+    "BillPayment",
+}
 NAME_LISTS = {"Customer", "Vendor", "Employee", "Item"}  # queries see only Active rows by default
 PEOPLE = {"Customer", "Vendor", "Employee"}  # DisplayName is unique across these
 
@@ -74,6 +84,7 @@ FILTERABLE: dict[str, dict[str, tuple[str, str]]] = {
         "Balance": ("balance", "money"),
         "CustomerRef": ("customer_ref", "id"),
     },
+    "CreditMemo": {**_TXN, "Balance": ("balance", "money"), "CustomerRef": ("customer_ref", "id")},
     "Payment": {**_TXN, "CustomerRef": ("customer_ref", "id")},
     "Bill": {
         **_TXN,

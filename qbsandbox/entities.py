@@ -237,6 +237,42 @@ def build_invoice(
     return body
 
 
+def build_credit_memo(
+    *,
+    entity_id: int,
+    now: float,
+    doc_number: str,
+    txn_date: str,
+    customer: dict[str, str],
+    lines: list[dict[str, Any]],
+    currency: str,
+    rate: Decimal | None,
+    private_note: str | None = None,
+) -> dict[str, Any]:
+    """A credit memo as Intuit documents it: the invoice's sales lines and money fields, no due date,
+    no online-payment flags; `Balance` and `RemainingCredit` both start at `TotalAmt` (open credit)."""
+    total = sum((line["amount"] for line in lines), ZERO)
+    body: dict[str, Any] = {
+        **base(entity_id, now),
+        "CustomField": [],
+        "DocNumber": doc_number,
+        "TxnDate": txn_date,
+        "CurrencyRef": currency_ref(currency),
+    }
+    if rate is not None:
+        body["ExchangeRate"] = rate_value(rate)
+    if private_note is not None:
+        body["PrivateNote"] = private_note
+    body["Line"] = [sales_line(i, line) for i, line in enumerate(lines, 1)]
+    body["Line"].append({"Amount": total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+    body.update({"TxnTaxDetail": {"TotalTax": ZERO}, "CustomerRef": customer})
+    _money_tail(body, total, rate)
+    body.update({"ApplyTaxAfterDiscount": False, "PrintStatus": "NeedToPrint", "EmailStatus": "NotSet"})
+    set_balance(body, total)
+    body["RemainingCredit"] = total
+    return body
+
+
 def set_balance(body: dict[str, Any], balance: Decimal) -> None:
     body["Balance"] = balance
     if "ExchangeRate" in body:

@@ -1,5 +1,5 @@
-"""QBO's write operations with QBO's validation: create Customer/Vendor/Employee/Item/Invoice/Payment/
-Bill/BillPayment, void an Invoice. Payments lower the balances of what they pay, as in QBO."""
+"""QBO's write operations with QBO's validation: create Customer/Vendor/Employee/Item/Invoice/CreditMemo/
+Payment/Bill/BillPayment, void an Invoice. Payments lower the balances of what they pay, as in QBO."""
 
 from __future__ import annotations
 
@@ -256,6 +256,27 @@ def create_invoice(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def create_credit_memo(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
+    """An open credit for the customer: it lowers the customer's Balance, not any invoice's (it stays
+    unapplied; the sandbox has no way to apply it)."""
+    customer = _reference(ctx, "Customer", req, "CustomerRef", "CustomerRef")
+    lines = _sales_lines(ctx, req)
+    currency = _txn_currency(ctx, req, customer)
+    body = build.build_credit_memo(
+        entity_id=take_ids(ctx.db, ctx.realm_id),
+        now=ctx.now,
+        doc_number=str(req.get("DocNumber") or take_doc_number(ctx.db, ctx.realm_id)),
+        txn_date=str(req.get("TxnDate") or ctx.today),
+        customer=_ref(customer),
+        lines=lines,
+        currency=currency,
+        rate=_rate(ctx, req, currency),
+        private_note=req.get("PrivateNote"),
+    )
+    _adjust_balance(ctx, "Customer", customer["Id"], -body["TotalAmt"])
+    return body
+
+
 def _expense_line(line: dict[str, Any]) -> dict[str, Any]:
     if not line.get("DetailType"):
         raise required_param("Line.DetailType")
@@ -376,6 +397,7 @@ CREATORS = {
     "Employee": create_employee,
     "Item": create_item,
     "Invoice": create_invoice,
+    "CreditMemo": create_credit_memo,
     "Bill": create_bill,
     "Payment": create_payment,
     "BillPayment": create_bill_payment,
