@@ -1,12 +1,12 @@
 """Handlers of the Accounting API v3 (`/v3/company/{realmId}/...`): token check, call counting,
-injected faults, then query / read / create / batch / companyinfo / preferences."""
+injected faults, then query / read / create / batch / companyinfo / preferences / reports."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from qbsandbox import models, writes
+from qbsandbox import models, reports, writes
 from qbsandbox.catalog import BY_LOWER, CREATABLE, KNOWN
 from qbsandbox.clock import response_time
 from qbsandbox.exceptions import (
@@ -28,6 +28,8 @@ def call_kind(method: str, rest: str) -> str:
     head = rest.split("/")[0].lower()
     if head in ("query", "batch", "companyinfo", "preferences"):
         return head
+    if head == "reports":
+        return "report"
     return "create" if method == "POST" else "read"
 
 
@@ -86,6 +88,8 @@ def _route(req: Request, store: Store, realm_id: str, rest: str) -> Response:
             return _entity(
                 store, realm_id, "Preferences", models.read_entity(store, realm_id, "Preferences", "1")
             )
+        if head == "reports" and len(parts) == 2 and req.method == "GET" and parts[1] in reports.AGING:
+            return json_response(reports.aging_report(store, realm_id, parts[1], req.query))
         entity = BY_LOWER.get(head)
         if entity and len(parts) == 2 and req.method == "GET":
             return _entity(store, realm_id, entity, models.read_entity(store, realm_id, entity, parts[1]))
