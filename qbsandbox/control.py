@@ -104,9 +104,21 @@ def entities(req: Request, store: Store, realm_id: str, entity: str) -> Response
         return _json({"Fault": fault.fault_body()}, 400)
 
 
+# QuickBooks' web app paths of transaction pages (`https://app.qbo.intuit.com/app/{path}?txnId=ID`, and
+# `app.sandbox.qbo.intuit.com` for Intuit's sandbox companies) and the entity each one shows.
+APP_PATHS = {
+    "invoice": "Invoice",
+    "recvpayment": "Payment",
+    "bill": "Bill",
+    "billpayment": "BillPayment",
+    "creditmemo": "CreditMemo",
+}
+
+
 def app_page(req: Request, store: Store, entity: str) -> Response:
-    """`/app/invoice?txnId=12&realmId=...` (realmId optional: the first realm holding that id)."""
-    name = BY_LOWER.get(entity.lower(), entity)
+    """`/app/invoice?txnId=12&realmId=...` (realmId optional: the first realm holding that id); also
+    `/app/recvpayment`, `/app/bill`, `/app/billpayment`, `/app/creditmemo` as in QuickBooks."""
+    name = APP_PATHS.get(entity.lower()) or BY_LOWER.get(entity.lower(), entity)
     txn_id = req.query.get("txnId", "")
     realm_ids = (
         [req.query["realmId"]]

@@ -59,35 +59,64 @@ def error_page(message: str) -> str:
     )
 
 
+LABELS = {
+    "Invoice": "Invoice",
+    "Payment": "Payment",
+    "Bill": "Bill",
+    "BillPayment": "Bill Payment",
+    "CreditMemo": "Credit Memo",
+}
+_FIELDS = (
+    "DocNumber",
+    "TxnDate",
+    "DueDate",
+    "CustomerRef",
+    "VendorRef",
+    "DisplayName",
+    "Name",
+    "PayType",
+    "TotalAmt",
+    "Balance",
+    "RemainingCredit",
+    "UnappliedAmt",
+    "CurrencyRef",
+    "ExchangeRate",
+    "HomeTotalAmt",
+    "HomeBalance",
+    "PrivateNote",
+)
+
+
 def transaction_page(entity: str, realm_name: str, body: dict[str, Any] | None) -> str:
+    label = LABELS.get(entity, entity)
     if body is None:
-        return _page("Not found", f"<h1>{escape(entity)} not found</h1>")
-    fields = (
-        "DocNumber",
-        "TxnDate",
-        "DueDate",
-        "CustomerRef",
-        "VendorRef",
-        "DisplayName",
-        "Name",
-        "TotalAmt",
-        "Balance",
-        "CurrencyRef",
-        "ExchangeRate",
-        "PrivateNote",
-    )
-    rows = "".join(f"<tr><th>{k}</th><td>{escape(_show(body[k]))}</td></tr>" for k in fields if k in body)
+        return _page("Not found", f"<h1>{escape(label)} not found</h1>")
+    rows = "".join(f"<tr><th>{k}</th><td>{escape(_show(body[k]))}</td></tr>" for k in _FIELDS if k in body)
     lines = "".join(
-        f"<tr><td>{escape(str(line.get('Description', line.get('DetailType', ''))))}</td>"
-        f"<td>{escape(str(line.get('Amount', '')))}</td></tr>"
+        f"<tr><td>{escape(_line_text(line))}</td><td>{escape(str(line.get('Amount', '')))}</td></tr>"
         for line in body.get("Line", [])
     )
-    html = (
-        f"<h1>{escape(entity)} {escape(body.get('DocNumber', body['Id']))}</h1>"
-        f"<p class='muted'>{escape(realm_name)} · Id {escape(body['Id'])}</p><table>{rows}</table>"
-        f"<h2>Lines</h2><table>{lines}</table>"
+    linked = "".join(
+        f"<li>{escape(str(link.get('TxnType', '')))} {escape(str(link.get('TxnId', '')))}</li>"
+        for link in body.get("LinkedTxn", [])
     )
-    return _page(f"{entity} {body['Id']}", html)
+    html = (
+        f"<h1>{escape(label)} {escape(body.get('DocNumber', body['Id']))}</h1>"
+        f"<p class='muted'>{escape(realm_name)} · {escape(entity)} Id {escape(body['Id'])}</p>"
+        f"<table>{rows}</table><h2>Lines</h2><table>{lines}</table>"
+        + (f"<h2>Linked transactions</h2><ul>{linked}</ul>" if linked else "")
+    )
+    return _page(f"{label} {body['Id']}", html)
+
+
+def _line_text(line: dict[str, Any]) -> str:
+    """A sales or expense line's description, or what a payment line pays (`Invoice 12`)."""
+    if line.get("Description"):
+        return str(line["Description"])
+    links = line.get("LinkedTxn") or []
+    if links:
+        return ", ".join(f"{link.get('TxnType', '')} {link.get('TxnId', '')}" for link in links)
+    return str(line.get("DetailType", ""))
 
 
 def _show(value: Any) -> str:
