@@ -307,7 +307,10 @@ def change_lines(run: SyncRun) -> list[str]:
     lines = []
     for change in run.changed_months or ():
         parts = []
-        for name, (old, new) in change["changes"].items():
+        changes = change["changes"]
+        # PostgreSQL's jsonb does not keep key order: the figures are listed in the labels' order.
+        for name in sorted(changes, key=lambda n: list(FIGURE_LABELS).index(n) if n in FIGURE_LABELS else 99):
+            old, new = changes[name]
             was = f"{Decimal(old):,.2f} → " if old is not None else ""
             parts.append(f"{FIGURE_LABELS.get(name, name)} {was}{Decimal(new):,.2f}")
         lines.append(f"{change['month']} {change['action']}: " + ", ".join(parts))

@@ -44,12 +44,18 @@ def broker(settings):
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
-    app._pool = None  # drop producers made for the in-memory broker
+    forget_connections(app)
     yield app
     app.conf.update(saved)
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
+    forget_connections(app)
+
+
+def forget_connections(app) -> None:
+    """Drop the app's cached broker connections so the next send uses the current broker_url."""
+    pool, app._pool = app._pool, None
+    app.amqp._producer_pool = None
+    if pool is not None:
+        pool.force_close_all()
 
 
 @pytest.fixture
