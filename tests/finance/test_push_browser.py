@@ -1,7 +1,6 @@
 """In a real browser (headless Chromium): a salesperson logs in, opens a closed sale, clicks Push as
 QB invoice and sees the invoice number. The Django server pushes to the local sandbox over HTTP."""
 
-import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -10,9 +9,6 @@ import pytest
 
 from tests import qbo
 from tests.builders import PASSWORD, make_client, make_sale
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync calls.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -29,7 +25,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def chromium():
+def chromium(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync
+    # calls. Set for this test only: subprocesses of other tests run Django's deployment checks.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     # A missing browser fails the test (CI installs it); it is never a silent skip.
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
     from playwright.sync_api import sync_playwright
