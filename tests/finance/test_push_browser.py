@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests import qbo
 from tests.builders import PASSWORD, make_client, make_sale
@@ -42,7 +43,7 @@ def chromium(monkeypatch):
 
 
 def test_salesperson_pushes_a_closed_sale_and_sees_the_invoice_number(
-    chromium, live_server, client, admin_user, sales_user, entity, local_quickbooks
+    client, admin_user, sales_user, entity, local_quickbooks, live_server, chromium
 ):
     client.force_login(admin_user)
     qbo.connect(client, entity, local_quickbooks.realm(name="SoftInWay Inc", currency="USD"))
@@ -55,20 +56,24 @@ def test_salesperson_pushes_a_closed_sale_and_sees_the_invoice_number(
         signed_date=date(2026, 2, 20),
     )
 
-    page = chromium.new_page()
-    page.set_default_timeout(20_000)
-    page.goto(f"{live_server.url}/login/?next=/sales/{sale.pk}/")
-    page.fill("input[name=username]", sales_user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/sales/{sale.pk}/")
-    page.click("text=Push as QB invoice")
-    page.wait_for_selector(".qb-invoice-number")
+    try:
+        page = chromium.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(f"{live_server.url}/login/?next=/sales/{sale.pk}/")
+        page.fill("input[name=username]", sales_user.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/sales/{sale.pk}/")
+        page.click("text=Push as QB invoice")
+        page.wait_for_selector(".qb-invoice-number")
 
-    sale.refresh_from_db()
-    assert sale.qb_invoice_number
-    assert page.inner_text(".qb-invoice-number") == sale.qb_invoice_number
-    assert f"pushed to QuickBooks as invoice {sale.qb_invoice_number}" in page.inner_text(".messages")
-    assert page.locator("text=Push as QB invoice").count() == 0
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "push-sale.png"), full_page=True)
+        sale.refresh_from_db()
+        assert sale.qb_invoice_number
+        assert page.inner_text(".qb-invoice-number") == sale.qb_invoice_number
+        assert f"pushed to QuickBooks as invoice {sale.qb_invoice_number}" in page.inner_text(".messages")
+        assert page.locator("text=Push as QB invoice").count() == 0
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "push-sale.png"), full_page=True)
+    finally:
+        # ORM calls made while Playwright runs get their own database connection: close it here.
+        connections.close_all()
