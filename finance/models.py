@@ -183,6 +183,8 @@ class SyncRun(models.Model):
     error_message = models.TextField(blank=True)
     # The error was transient (throttling, QuickBooks unreachable): a queued job may try again later.
     retryable = models.BooleanField(default=False)
+    # A pull's comparison with QuickBooks' aged reports (finance/quickbooks/tieout.py); {} if none.
+    tie_out = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-queued_at", "-id"]
@@ -218,3 +220,31 @@ class SyncLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.direction} {self.action}: {self.message}"
+
+
+class FigureSource(models.Model):
+    """One QuickBooks transaction behind one synced figure of one month (the drill-down row).
+
+    Replaced for the whole window by each successful sync, in the transaction that writes the
+    figures. ``home_amount`` is in cents and the rows of a figure add up to it exactly (see
+    ``figures.drilldown_rows``)."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    figure = models.CharField(max_length=12)
+    realm_id = models.CharField(max_length=40)
+    txn_type = models.CharField(max_length=16)
+    txn_id = models.CharField(max_length=40)
+    txn_date = models.DateField()
+    party = models.CharField(max_length=500, blank=True)
+    doc_number = models.CharField(max_length=40, blank=True)
+    linked_txn_id = models.CharField(max_length=40, blank=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    exchange_rate = models.DecimalField(max_digits=24, decimal_places=10)
+    home_amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["entity", "month", "figure"], name="figuresource_entity_month")]
+
+    def __str__(self) -> str:
+        return f"{self.entity_id} {self.month:%Y-%m} {self.figure}: {self.txn_type} {self.txn_id}"

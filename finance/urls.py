@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import qb_views, sync_views, views
+from . import drilldown_views, qb_views, sync_views, views
 
 app_name = "finance"
 
@@ -8,6 +8,21 @@ urlpatterns = [
     path("", views.finance_home, name="home"),
     path("entities/<int:entity_id>/snapshots/", views.snapshot_table, name="snapshots"),
     path("entities/<int:entity_id>/snapshots/<str:month>/", views.snapshot_edit, name="snapshot_edit"),
+    path(
+        "entities/<int:entity_id>/snapshots/<str:month>/quickbooks.csv",
+        drilldown_views.figure_sources_csv,
+        name="month_sources_csv",
+    ),
+    path(
+        "entities/<int:entity_id>/snapshots/<str:month>/<str:figure>/quickbooks.csv",
+        drilldown_views.figure_sources_csv,
+        name="figure_sources_csv",
+    ),
+    path(
+        "entities/<int:entity_id>/snapshots/<str:month>/<str:figure>/",
+        drilldown_views.figure_sources,
+        name="figure_sources",
+    ),
     path("qb", qb_views.dashboard, name="qb"),
     path("qb/callback", qb_views.callback, name="qb_callback"),
     path("qb/settings", qb_views.save_settings, name="qb_settings"),

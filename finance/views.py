@@ -12,6 +12,8 @@ from accounts.permissions import FINANCE_ROLES, member_required
 from .chart import figures_chart
 from .forms import MonthPickForm, SnapshotForm
 from .models import MonthlySnapshot
+from .quickbooks import drilldown
+from .quickbooks.pull import FIGURE_LABELS
 
 
 def company_entity(request, entity_id: int) -> Entity:
@@ -35,6 +37,13 @@ def finance_home(request):
 def snapshot_table(request, entity_id: int):
     entity = company_entity(request, entity_id)
     snapshots = list(MonthlySnapshot.objects.filter(entity=entity).order_by("-month"))
+    # Two queries whatever the number of months: which months a sync wrote, and their restatements.
+    synced = drilldown.synced_months(entity.pk)
+    restated = drilldown.restatements(request.membership.company.pk, entity.pk)
+    for snapshot in snapshots:
+        snapshot.drilldown = snapshot.month in synced
+        latest = restated.get(snapshot.month)
+        snapshot.restatement = (latest[0].when, latest[0].text(FIGURE_LABELS)) if latest else None
     pick = MonthPickForm(request.GET or None)
     if request.GET and pick.is_valid():
         return redirect(

@@ -7,6 +7,7 @@ reached exactly as Intuit is. Nothing here reads settings or the environment.
 
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlencode
 
 
 class Environment(StrEnum):
@@ -23,6 +24,14 @@ class QuickBooksUrls:
     revoke: str
     api_base: str
     web_app: str
+    # Transaction ids are per company: a stand-in serving several companies needs the realm in links.
+    realm_in_links: bool = False
+
+    def transaction_url(self, path: str, txn_id: str, realm_id: str) -> str:
+        """A transaction's page in QuickBooks' web app: `{web_app}/app/{path}?txnId=ID`, `path` as
+        QuickBooks names it (`invoice`, `recvpayment`, `bill`, `billpayment`, `creditmemo`)."""
+        query = urlencode({"txnId": txn_id, **({"realmId": realm_id} if self.realm_in_links else {})})
+        return f"{self.web_app}/app/{path}?{query}"
 
     def company_url(self, realm_id: str) -> str:
         """Base of the Accounting API for one company: `{api_base}/v3/company/{realmId}`."""
@@ -67,7 +76,8 @@ def local_urls(base_url: str) -> QuickBooksUrls:
         token=f"{base}/oauth2/v1/tokens/bearer",
         revoke=f"{base}/v2/oauth2/tokens/revoke",
         api_base=base,
-        web_app=f"{base}/app",
+        web_app=base,
+        realm_in_links=True,
     )
 
 

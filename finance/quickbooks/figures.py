@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -324,12 +324,72 @@ def monthly_figures(
     up to half a cent per row.
     """
     months = checked_months(months)
+    rows = figure_rows(months=months, invoices=invoices, payments=payments, bills=bills, bill_payments=bill_payments)
+    return figures_of_rows(months, rows)
+
+
+def figures_of_rows(months: list[date], rows: Iterable[FigureRow]) -> dict[date, MonthFigures]:
+    """The four figures of each month from its rows (``figure_rows``), each rounded once."""
     totals = {(month, figure): ZERO for month in months for figure in FIGURES}
-    for row in figure_rows(
-        months=months, invoices=invoices, payments=payments, bills=bills, bill_payments=bill_payments
-    ):
+    for row in rows:
         totals[row.month, row.figure] += row.home_amount
     return {
         month: MonthFigures(month=month, **{figure: rounded(totals[month, figure]) for figure in FIGURES})
         for month in months
     }
+
+
+# --- drill-down rows in cents -------------------------------------------------------------------
+
+
+def drilldown_rows(rows: Iterable[FigureRow]) -> list[FigureRow]:
+    """The rows with ``home_amount`` in cents, adding up to their figure exactly.
+
+    Each row is rounded half-up to the cent; the figure (its unrounded sum, rounded once) can then
+    differ from the rows' sum by a few cents when foreign-currency rows each lost or gained part of
+    a cent. That difference is given back one cent at a time to the rows whose rounding moved them
+    furthest the other way (ties: the earlier row in ``row_order``), so the same books always give
+    the same rows, and no row moves by more than one cent from its own rounding.
+    """
+    groups: dict[tuple[date, str], list[FigureRow]] = defaultdict(list)
+    for row in rows:
+        groups[row.month, row.figure].append(row)
+    out: list[FigureRow] = []
+    for group in groups.values():
+        out.extend(cents_adding_up(group))
+    return sorted(out, key=row_order)
+
+
+def cents_adding_up(rows: list[FigureRow]) -> list[FigureRow]:
+    target = rounded(sum((row.home_amount for row in rows), ZERO))
+    cents = [rounded(row.home_amount) for row in rows]
+    steps = int((target - sum(cents, ZERO)) / CENT)
+    if steps:
+        step, sign = (CENT, -1) if steps > 0 else (-CENT, 1)
+        # A cent more goes to the rows rounded down the most, a cent less to those rounded up the most.
+        order = sorted(range(len(rows)), key=lambda i: (sign * (rows[i].home_amount - cents[i]), i))
+        for i in order[: abs(steps)]:
+            cents[i] += step
+    return [replace(row, home_amount=cent) for row, cent in zip(rows, cents, strict=True)]
+
+
+# --- what QuickBooks' aged reports count and the figures do not ---------------------------------
+
+
+def unapplied_home(payment: dict, txn_type: str) -> Decimal:
+    """The part of a payment (bill payment) not applied to any invoice (bill), in home currency.
+
+    QuickBooks' aging reports show it as a credit of the customer (vendor); the balances do not.
+    ``UnappliedAmt`` when QuickBooks sends it, else the total less the lines applied to documents.
+    """
+    if "UnappliedAmt" in payment:
+        unapplied = amount_of(payment, "UnappliedAmt")
+    else:
+        applied = sum((amount for _, amount in applied_lines(payment, txn_type)), ZERO)
+        unapplied = amount_of(payment, "TotalAmt") - applied
+    return unapplied * exchange_rate(payment) if unapplied > 0 else ZERO
+
+
+def open_credits_home(credit_memos: Iterable[dict]) -> Decimal:
+    """Open credit memos' remaining balance in home currency (at each memo's own rate)."""
+    return sum((amount_of(memo, "Balance") * exchange_rate(memo) for memo in unique_by_id(credit_memos)), ZERO)

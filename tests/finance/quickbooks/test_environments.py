@@ -50,7 +50,8 @@ def test_local_puts_intuit_paths_under_one_base_url(base):
         token="http://localhost:8001/oauth2/v1/tokens/bearer",
         revoke="http://localhost:8001/v2/oauth2/tokens/revoke",
         api_base="http://localhost:8001",
-        web_app="http://localhost:8001/app",
+        web_app="http://localhost:8001",
+        realm_in_links=True,
     )
     assert urls.company_url("123") == "http://localhost:8001/v3/company/123"
 

@@ -1,0 +1,69 @@
+"""The drill-down of a synced figure: the QuickBooks rows behind one month's revenue, expenses, open AR
+or open AP, as a page and as CSV. Thin: check the role, read the rows, render."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from accounts.permissions import FINANCE_ROLES, member_required
+
+from .models import MonthlySnapshot, QuickBooksConnection
+from .quickbooks import drilldown
+from .quickbooks.figures import FIGURES
+from .quickbooks.pull import FIGURE_LABELS
+from .views import company_entity, parse_month
+
+
+def checked_figure(figure: str) -> str:
+    if figure not in FIGURES:
+        raise Http404("No such figure")
+    return figure
+
+
+def connection_of(entity) -> QuickBooksConnection | None:
+    return QuickBooksConnection.objects.filter(entity=entity).first()
+
+
+@member_required(*FINANCE_ROLES)
+def figure_sources(request, entity_id: int, month: str, figure: str):
+    entity = company_entity(request, entity_id)
+    month_start, figure = parse_month(month), checked_figure(figure)
+    snapshot = MonthlySnapshot.objects.filter(entity=entity, month=month_start).first()
+    sources = drilldown.sources_of(entity.pk, month_start, figure)
+    total = drilldown.total(sources)
+    shown = getattr(snapshot, figure) if snapshot else None
+    restated = drilldown.restatements(request.membership.company.pk, entity.pk, [month_start]).get(month_start, [])
+    return render(
+        request,
+        "finance/figure_sources.html",
+        {
+            "entity": entity,
+            "month": month_start,
+            "figure": figure,
+            "label": FIGURE_LABELS[figure],
+            "title": drilldown.TITLES[figure],
+            "columns": drilldown.COLUMNS[figure],
+            "lines": drilldown.web_app_links(sources, connection_of(entity)),
+            "total": total,
+            "shown": shown,
+            "edited": shown is not None and shown != total,
+            "restatements": [(r.when, r.text(FIGURE_LABELS)) for r in restated if figure in {c[0] for c in r.changes}],
+            "figures": [(name, FIGURE_LABELS[name]) for name in FIGURES],
+        },
+    )
+
+
+@member_required(*FINANCE_ROLES)
+def figure_sources_csv(request, entity_id: int, month: str, figure: str | None = None):
+    """One figure's rows, or the whole month's (all four figures) without ``figure``."""
+    entity = company_entity(request, entity_id)
+    month_start = parse_month(month)
+    if figure is not None:
+        checked_figure(figure)
+    sources = drilldown.sources_of(entity.pk, month_start, figure)
+    body = drilldown.sources_csv(drilldown.web_app_links(sources, connection_of(entity)))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    name = f"{entity.pk}-{month_start:%Y-%m}-{figure or 'all'}.csv"
+    response["Content-Disposition"] = f'attachment; filename="quickbooks-rows-{name}"'
+    return response

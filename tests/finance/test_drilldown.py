@@ -1,0 +1,190 @@
+"""Drill-down to QuickBooks rows, against the local sandbox over HTTP: every demo month's rows add
+up to each figure; the rows are replaced by each sync in the figures' transaction; the snapshot
+page links each synced figure; the page and its CSV show the rows, linked to QuickBooks' web app;
+a back-dated payment restates a past month with old → new."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import requests
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from finance.models import FigureSource, MonthlySnapshot, QuickBooksConnection, RunStatus, SyncLogEntry
+from finance.quickbooks.figures import FIGURES
+from finance.quickbooks.pull import sync_connection
+from qbsandbox import demo
+from tests import qbo
+from tests.builders import make_company, make_entity, make_user
+from tests.finance.qbo_books import Books
+
+pytestmark = pytest.mark.django_db
+
+DEMO_TODAY = date(2025, 6, 30)  # window 2025-04 .. 2025-06
+TODAY = date(2025, 6, 15)  # window 2025-03 .. 2025-06 for hand-made books
+
+
+@pytest.fixture
+def admin(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def demo_realms(local_quickbooks):
+    """The three demo companies in the test sandbox (seeding is idempotent)."""
+    demo.seed_demo_realms(local_quickbooks.sandbox.app.store, today=DEMO_TODAY.isoformat())
+    return {name: realm_id for realm_id, name, *_ in demo.DEMO_REALMS}
+
+
+def connect(client, entity, realm: str) -> QuickBooksConnection:
+    qbo.connect(client, entity, realm)
+    return QuickBooksConnection.objects.get(entity=entity)
+
+
+@pytest.fixture
+def books(local_quickbooks):
+    books = Books.start(local_quickbooks.sandbox, local_quickbooks.realm(name="Drill Books", today="2025-06-15"))
+    inv1 = books.invoice("2025-02-10", "1000.00")
+    inv3 = books.invoice("2025-03-10", "300.00")
+    inv4 = books.invoice("2025-04-15", "250.00")
+    books.payment("2025-04-05", (inv1, "600.00"))
+    books.payment("2025-05-02", (inv3, "300.00"), (inv4, "150.00"))
+    bill = books.bill("2025-04-10", "120.50")
+    books.bill_payment("2025-05-15", (bill, "120.50"))
+    books.inv1, books.inv4 = inv1, inv4
+    return books
+
+
+def sources_total(entity, month, figure) -> Decimal:
+    return sum((s.home_amount for s in FigureSource.objects.filter(entity=entity, month=month, figure=figure)),
+               Decimal("0.00"))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "currency", "zone"),
+    [
+        ("SoftInWay India Pvt Ltd", "INR", "Asia/Kolkata"),
+        ("SoftInWay Switzerland AG", "CHF", "Europe/Zurich"),
+        ("SoftInWay Inc", "USD", "America/New_York"),
+    ],
+)
+def test_every_demo_months_rows_add_up_to_each_figure(admin, company, demo_realms, name, currency, zone):
+    entity = make_entity(company, name, currency, zone)
+    run = sync_connection(connection=connect(admin, entity, demo_realms[name]), trigger="manual", today=DEMO_TODAY)
+    assert run.status == RunStatus.SUCCESS, run.error_message
+    snapshots = list(MonthlySnapshot.objects.filter(entity=entity))
+    assert [s.month for s in snapshots] == [date(2025, 6, 1), date(2025, 5, 1), date(2025, 4, 1)]
+    for snapshot in snapshots:
+        for figure in FIGURES:
+            assert sources_total(entity, snapshot.month, figure) == getattr(snapshot, figure), (snapshot, figure)
+    assert FigureSource.objects.filter(entity=entity).count() == run.counts["drilldown_rows"] > 0
+    assert FigureSource.objects.filter(entity=entity, figure="revenue").exclude(txn_type="Payment").count() == 0
+    if currency != "USD":  # foreign-currency rows are there, each within a cent of amount × rate
+        foreign = FigureSource.objects.filter(entity=entity).exclude(exchange_rate=1)
+        assert foreign.exists()
+        assert all(abs(s.amount * s.exchange_rate - s.home_amount) <= Decimal("0.01") for s in foreign)
+
+
+def test_the_rows_are_replaced_by_each_sync_in_constant_queries(admin, entity, books):
+    connection = connect(admin, entity, books.realm)
+    sync_connection(connection=connection, trigger="manual", today=TODAY)
+    first = set(FigureSource.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(db_connection) as queries:
+        sync_connection(connection=connection, trigger="manual", today=TODAY)
+    written = [q["sql"] for q in queries if "finance_figuresource" in q["sql"]]
+    assert len(written) == 2  # one DELETE of the window, one INSERT of every row
+    assert not first & set(FigureSource.objects.values_list("pk", flat=True))
+    april = {(s.figure, s.txn_type, s.linked_txn_id, s.home_amount)
+             for s in FigureSource.objects.filter(entity=entity, month=date(2025, 4, 1))}  # fmt: skip
+    assert ("revenue", "Payment", books.inv1, Decimal("600.00")) in april
+    assert ("expenses", "Bill", "", Decimal("120.50")) in april
+
+
+def test_snapshot_page_links_each_synced_figure_to_its_rows(client, finance_user, entity, local_quickbooks, books,
+                                                            admin_user):  # fmt: skip
+    client.force_login(admin_user)
+    sync_connection(connection=connect(client, entity, books.realm), trigger="manual", today=TODAY)
+    client.force_login(finance_user)
+    page = client.get(reverse("finance:snapshots", args=[entity.pk])).content.decode()
+    for figure in FIGURES:
+        assert reverse("finance:figure_sources", args=[entity.pk, "2025-04", figure]) in page
+    detail = client.get(reverse("finance:figure_sources", args=[entity.pk, "2025-04", "revenue"]))
+    assert detail.status_code == 200
+    html = detail.content.decode()
+    assert "O&#x27;Brien &amp; Söhne" in html and "600.00" in html
+    link = f"{local_quickbooks.sandbox.url}/app/recvpayment?txnId="
+    assert link in html and f"/app/invoice?txnId={books.inv1}&amp;realmId={books.realm}" in html
+    # The link opens the sandbox's page of that very payment.
+    url = html.split(link, 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    page = requests.get(link + url, timeout=5)
+    assert page.status_code == 200 and "Payment" in page.text and "600" in page.text
+
+
+def test_csv_has_one_row_per_transaction_with_plain_decimals(admin, entity, books, local_quickbooks):
+    sync_connection(connection=connect(admin, entity, books.realm), trigger="manual", today=TODAY)
+    response = admin.get(reverse("finance:figure_sources_csv", args=[entity.pk, "2025-05", "revenue"]))
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert sorted(r["home_amount"] for r in rows) == ["150.00", "300.00"]
+    assert {r["party"] for r in rows} == {"O'Brien & Söhne"}
+    assert all(r["quickbooks_url"].startswith(local_quickbooks.sandbox.url + "/app/recvpayment?txnId=") for r in rows)
+    whole = admin.get(reverse("finance:month_sources_csv", args=[entity.pk, "2025-05"])).content.decode()
+    figures = {r["figure"] for r in csv.DictReader(io.StringIO(whole))}
+    assert figures == {"revenue", "ar_balance"}
+
+
+def test_a_back_dated_payment_restates_the_past_month_with_old_and_new(admin, entity, books, local_quickbooks):
+    connection = connect(admin, entity, books.realm)
+    sync_connection(connection=connection, trigger="manual", today=TODAY)
+    books.payment("2025-04-20", (books.inv4, "100.00"))  # entered today, dated in April
+    run = sync_connection(connection=connection, trigger="manual", today=TODAY)
+    assert run.status == RunStatus.SUCCESS
+    line = SyncLogEntry.objects.get(run=run, object_ref="2025-04")
+    assert line.details["restatement"] is True and line.message.startswith("2025-04 restated:")
+    # June (the current month) changed too (AR), which is no restatement.
+    assert "restatement" not in SyncLogEntry.objects.get(run=run, object_ref="2025-06").details
+    page = admin.get(reverse("finance:snapshots", args=[entity.pk])).content.decode()
+    assert f"restated on {line.created_at:%Y-%m-%d}: revenue 600.00 → 700.00, open AR 950.00 → 850.00" in page
+    detail = admin.get(reverse("finance:figure_sources", args=[entity.pk, "2025-04", "revenue"])).content.decode()
+    assert "Restated on" in detail and "revenue 600.00 → 700.00" in detail
+    assert "100.00" in detail  # the back-dated payment is among the rows now
+    assert sources_total(entity, date(2025, 4, 1), "revenue") == Decimal("700.00")
+
+
+def test_the_snapshot_page_costs_the_same_queries_with_more_restatements(admin, entity, books):
+    connection = connect(admin, entity, books.realm)
+    sync_connection(connection=connection, trigger="manual", today=TODAY)
+    url = reverse("finance:snapshots", args=[entity.pk])
+    with CaptureQueriesContext(db_connection) as before:
+        admin.get(url)
+    for day, amount in (("2025-03-20", "10.00"), ("2025-04-20", "20.00"), ("2025-05-20", "30.00")):
+        books.payment(day, (books.inv4, amount))
+        sync_connection(connection=connection, trigger="manual", today=TODAY)
+    with CaptureQueriesContext(db_connection) as after:
+        page = admin.get(url).content.decode()
+    assert page.count("restated on") == 3
+    assert len(after) == len(before)
+
+
+def test_drilldown_pages_refuse_sales_and_other_companies(client, entity, sales_user, books, admin_user):
+    client.force_login(admin_user)
+    sync_connection(connection=connect(client, entity, books.realm), trigger="manual", today=TODAY)
+    urls = [
+        reverse("finance:figure_sources", args=[entity.pk, "2025-04", "revenue"]),
+        reverse("finance:figure_sources_csv", args=[entity.pk, "2025-04", "revenue"]),
+        reverse("finance:month_sources_csv", args=[entity.pk, "2025-04"]),
+    ]
+    client.force_login(sales_user)
+    assert [client.get(url).status_code for url in urls] == [403, 403, 403]
+    other = make_company("Other Co")
+    client.force_login(make_user(other, "finance", username="other-finance"))
+    assert [client.get(url).status_code for url in urls] == [404, 404, 404]
+    client.force_login(admin_user)
+    assert client.get(reverse("finance:figure_sources", args=[entity.pk, "2025-04", "cash"])).status_code == 404
+    assert client.get(reverse("finance:figure_sources", args=[entity.pk, "April", "revenue"])).status_code == 404
