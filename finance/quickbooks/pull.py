@@ -6,10 +6,13 @@ Order of work, so that a failure never leaves half-synced months:
 2. take the connection's pull lock: a second sync while one runs is recorded ``skipped``;
 3. fetch every row the figures need, in as few HTTP calls as the 1000-row page allows (up to 30
    queries share one ``batch`` call);
-4. compute the window's figures with the pure functions of ``figures.py``;
-5. write every month of the window, its log lines and the run's outcome in one transaction.
-Any QuickBooks error (fault, throttling past the retries, timeout) ends the run as ``error`` with one
-log line and no figure written.
+4. compute the window's figures and their drill-down rows with the pure functions of ``figures.py``;
+5. write every month of the window, its drill-down rows, its log lines and the run's outcome in one
+   transaction;
+6. tie out the current month's balances with QuickBooks' aged reports (``tieout.py``); a failure
+   there is logged and shown, and never undoes the sync.
+Any QuickBooks error (fault, throttling past the retries, timeout) before step 6 ends the run as
+``error`` with one log line and no figure written.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from finance.models import (
     SyncLogEntry,
     SyncRun,
 )
-from finance.quickbooks import figures
+from finance.quickbooks import figures, tieout
 from finance.quickbooks.client import PAGE_LIMIT, QuickBooksClient, quote
+from finance.quickbooks.drilldown import replace_sources
 from finance.quickbooks.errors import QuickBooksError
 from finance.quickbooks.synclog import write_log
 from finance.quickbooks.tokens import NotConnectedError, with_client
@@ -43,7 +47,9 @@ from finance.quickbooks.tokens import NotConnectedError, with_client
 FIGURE_LABELS = {"revenue": "revenue", "expenses": "expenses", "ar_balance": "open AR", "ap_balance": "open AP"}
 ID_CHUNK = 500  # ids per `Id IN (...)` query: well under a page, and a short statement
 # Only these keys of a fetched row are kept: what figures.py reads (and what tells two copies apart).
-ROW_KEYS = ("Id", "SyncToken", "MetaData", "TxnDate", "TotalAmt", "Balance", "ExchangeRate", "DocNumber")
+ROW_KEYS = (
+    "Id", "SyncToken", "MetaData", "TxnDate", "TotalAmt", "Balance", "ExchangeRate", "DocNumber", "UnappliedAmt",
+)  # fmt: skip
 LINE_KEYS = ("Amount", "LinkedTxn")
 
 
@@ -55,6 +61,7 @@ class Fetched:
     payments: list[dict] = field(default_factory=list)
     bills: list[dict] = field(default_factory=list)
     bill_payments: list[dict] = field(default_factory=list)
+    credit_memos: list[dict] = field(default_factory=list)  # open ones, for the tie-out only
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -171,6 +178,8 @@ def fetch_rows(client: QuickBooksClient, *, since: date, page_size: int = PAGE_L
         "bills": ("Bill", dated),
         "open_bills": ("Bill", "Balance > '0'"),
         "bill_payments": ("BillPayment", dated),
+        # Not a figure: what QuickBooks' AR aging counts and V1 does not (same batch call, no extra).
+        "open_credit_memos": ("CreditMemo", "Balance > '0'"),
     }
     rows = {
         name: [slim(r) for r in page] for name, page in client.query_all_counted(selects, page_size=page_size).items()
@@ -180,6 +189,7 @@ def fetch_rows(client: QuickBooksClient, *, since: date, page_size: int = PAGE_L
         payments=rows["payments"],
         bills=rows["bills"] + rows["open_bills"],
         bill_payments=rows["bill_payments"],
+        credit_memos=rows["open_credit_memos"],
         counts={name: len(found) for name, found in rows.items()},
     )
     have_invoices = {str(r["Id"]) for r in fetched.invoices}
@@ -228,12 +238,35 @@ def log_entry(run: SyncRun, connection: QuickBooksConnection, month: date, actio
     )
 
 
+def synced_before(connection: QuickBooksConnection, months: list[date]) -> set[str]:
+    """The months (as "YYYY-MM") whose figures an earlier sync wrote, in one query."""
+    lines = SyncLogEntry.objects.filter(
+        company_id=connection.company_id,
+        entity_id=connection.entity_id,
+        direction=SyncDirection.PULL,
+        object_type="MonthlySnapshot",
+        action__in=[SyncAction.CREATED, SyncAction.UPDATED],
+        object_ref__in=[month_label(m) for m in months],
+    )
+    return set(lines.values_list("object_ref", flat=True).distinct())
+
+
 def write_months(
-    *, run: SyncRun, connection: QuickBooksConnection, monthly: dict[date, figures.MonthFigures], started_by=None
+    *,
+    run: SyncRun,
+    connection: QuickBooksConnection,
+    monthly: dict[date, figures.MonthFigures],
+    started_by=None,
+    today: date | None = None,
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Create, update or leave each month of the window, with one log line each. A constant number of
-    queries whatever the window holds. Call inside the run's transaction."""
+    queries whatever the window holds. Call inside the run's transaction.
+
+    An update of a month that has ended (before ``today``'s) and that an earlier sync wrote is a
+    restatement: its log line carries ``"restatement": true`` for the snapshot page."""
     now = timezone.now()
+    current = figures.month_start(today) if today else max(monthly, default=None)
+    earlier = synced_before(connection, list(monthly))
     existing = {
         snapshot.month: snapshot
         for snapshot in MonthlySnapshot.objects.select_for_update().filter(
@@ -279,15 +312,13 @@ def write_months(
             f"{FIGURE_LABELS[k]} {money_text(Decimal(old))} → {money_text(Decimal(new))}"
             for k, (old, new) in changes.items()
         )
+        details: dict[str, Any] = {"changes": {k: {"old": old, "new": new} for k, (old, new) in changes.items()}}
+        restated = current is not None and month < current and month_label(month) in earlier
+        if restated:
+            details["restatement"] = True
+        verb = "restated" if restated else "updated"
         lines.append(
-            log_entry(
-                run,
-                connection,
-                month,
-                SyncAction.UPDATED,
-                f"{month_label(month)} updated: {said}",
-                {"changes": {k: {"old": old, "new": new} for k, (old, new) in changes.items()}},
-            )
+            log_entry(run, connection, month, SyncAction.UPDATED, f"{month_label(month)} {verb}: {said}", details)
         )
         changed.append({"month": month_label(month), "action": "updated", "changes": changes})
     MonthlySnapshot.objects.bulk_create(to_create)
@@ -356,18 +387,23 @@ def sync_connection(
         finally:
             run.qbo_calls = sum(client.calls for client in clients)
         run.counts = dict(fetched.counts)
-        monthly = figures.monthly_figures(
+        rows = figures.figure_rows(
             months=months,
             invoices=fetched.invoices,
             payments=fetched.payments,
             bills=fetched.bills,
             bill_payments=fetched.bill_payments,
         )
+        monthly = figures.figures_of_rows(months, rows)
+        sources = figures.drilldown_rows(rows)
         with transaction.atomic():
             month_counts, run.changed_months = write_months(
-                run=run, connection=connection, monthly=monthly, started_by=started_by
+                run=run, connection=connection, monthly=monthly, started_by=started_by, today=today
             )
             run.counts.update(month_counts)
+            run.counts["drilldown_rows"] = replace_sources(
+                entity_id=connection.entity_id, realm_id=connection.realm_id, months=months, rows=sources
+            )
             run.status, run.finished_at = RunStatus.SUCCESS, timezone.now()
             run.save(update_fields=["status", "finished_at", "qbo_calls", "counts", "changed_months"])
     except NotConnectedError as error:
@@ -377,4 +413,62 @@ def sync_connection(
     except Exception as error:  # a bug: keep it on the run and in the log, then let it surface
         fail_run(run, connection, f"unexpected error ({type(error).__name__}): {error}", retryable=False)
         raise
+    record_tie_out(run, connection, today=today, current=monthly[months[-1]], sources=sources, fetched=fetched)
     return run
+
+
+# --- the tie-out ----------------------------------------------------------------------------------
+
+
+def tie_out_inputs(*, today: date, current: figures.MonthFigures, sources, fetched: Fetched) -> dict[str, Any]:
+    """What the sync already knows that QuickBooks' aging counts and the balances do not."""
+    payments = [p for p in figures.unique_by_id(fetched.payments) if figures.txn_date(p) <= today]
+    bill_payments = [p for p in figures.unique_by_id(fetched.bill_payments) if figures.txn_date(p) <= today]
+    memos = [m for m in fetched.credit_memos if figures.txn_date(m) <= today] if fetched.credit_memos else []
+    foreign = {"ar": 0, "ap": 0}
+    for row in sources:
+        if row.month == current.month and row.figure in ("ar_balance", "ap_balance") and row.exchange_rate != 1:
+            foreign[row.figure[:2]] += 1
+    foreign["ar"] += sum(1 for m in memos if figures.exchange_rate(m) != 1)
+    return {
+        "ar_balance": current.ar_balance,
+        "ap_balance": current.ap_balance,
+        "credits": {"ar": figures.open_credits_home(memos)},
+        "unapplied": {
+            "ar": sum((figures.unapplied_home(p, "Invoice") for p in payments), Decimal(0)),
+            "ap": sum((figures.unapplied_home(p, "Bill") for p in bill_payments), Decimal(0)),
+        },
+        "foreign_rows": foreign,
+    }
+
+
+def record_tie_out(
+    run: SyncRun, connection: QuickBooksConnection, *, today: date, current: figures.MonthFigures, sources, fetched
+) -> None:
+    """Compare with QuickBooks' aged reports and keep the result on the run. Never fails the sync:
+    a failure is kept on the run and logged as "tie-out unavailable"."""
+    clients: list[QuickBooksClient] = []
+    inputs = tie_out_inputs(today=today, current=current, sources=sources, fetched=fetched)
+
+    def read(client: QuickBooksClient) -> dict[str, Any]:
+        clients.append(client)
+        return tieout.tie_out(client, today=today, **inputs)
+
+    try:
+        run.tie_out, _ = with_client(connection, read)
+    except Exception as error:  # noqa: BLE001 - the figures are written; the comparison is extra
+        reason = str(error) if isinstance(error, QuickBooksError | NotConnectedError) else type(error).__name__
+        run.tie_out = {"as_of": today.isoformat(), "error": reason[:500]}
+        write_log(
+            connection=connection,
+            direction=SyncDirection.PULL,
+            action=SyncAction.ERROR,
+            message=f"Tie-out with QuickBooks' aged reports unavailable (the sync itself succeeded): {reason}",
+            run=run,
+            object_type="SyncRun",
+            object_ref=str(run.pk),
+        )
+    calls = sum(client.calls for client in clients)
+    run.qbo_calls += calls
+    run.counts["tie_out_calls"] = calls
+    run.save(update_fields=["tie_out", "qbo_calls", "counts"])

@@ -101,8 +101,12 @@ def test_sync_writes_exactly_the_hand_computed_figures(admin, entity, local_quic
         "2025-05",
         "2025-06",
     ]
-    # Two rounds of batched queries: the window's and open documents, then the ones linked by payments.
-    assert run.qbo_calls == 2 == local_quickbooks.sandbox.calls(books.realm)["batch"]
+    # Two rounds of batched queries: the window's and open documents, then the ones linked by payments;
+    # then the tie-out's two aged reports.
+    calls = local_quickbooks.sandbox.calls(books.realm)
+    assert (calls["batch"], calls["report"]) == (2, 2)
+    assert run.qbo_calls == 4 == calls["total"] - calls.get("companyinfo", 0) - calls.get("preferences", 0)
+    assert run.counts["tie_out_calls"] == 2
     created = SyncLogEntry.objects.filter(run=run, action="created").order_by("object_ref")
     assert [e.object_ref for e in created] == ["2025-03", "2025-04", "2025-05", "2025-06"]
     assert "revenue 600.00" in created[1].message and "open AR 950.00" in created[1].message
@@ -280,7 +284,7 @@ def test_throttling_is_retried_and_then_succeeds(admin, entity, local_quickbooks
     local_quickbooks.sandbox.inject_fault(books.realm, "throttle", count=2)
     run = sync_connection(connection=connection, trigger="manual", today=TODAY)
     assert run.status == RunStatus.SUCCESS, run.error_message
-    assert run.qbo_calls == 2 + 2
+    assert run.qbo_calls == 2 + 2 + 2  # two throttled attempts, two batch calls, two reports
     assert figures_of(entity) == EXPECTED
 
 
