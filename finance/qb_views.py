@@ -10,6 +10,7 @@ from accounts.models import Entity
 from accounts.permissions import ADMIN_ONLY, FINANCE_ROLES, member_required
 
 from . import sync_views
+from .connection_health import add_health
 from .forms import QuickBooksSettingsForm
 from .models import QuickBooksConnection, QuickBooksSettings
 from .quickbooks.connect import Callback, ConnectError, disconnect, finish_connect, start_connect
@@ -61,13 +62,16 @@ def dashboard(request):
     company = request.membership.company
     qb_settings = QuickBooksSettings.objects.filter(company=company).first()
     rows = dashboard_rows(company)
+    sync_context = sync_views.dashboard_context(request, rows)
+    add_health(company, rows)
     return render(
         request,
         "finance/qb_dashboard.html",
         {
             "rows": rows,
             "settings_complete": bool(qb_settings and qb_settings.is_complete),
-            **sync_views.dashboard_context(request, rows),
+            "stale_after_hours": settings.QBO_STALE_AFTER_HOURS,
+            **sync_context,
         },
     )
 

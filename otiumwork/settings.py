@@ -204,6 +204,8 @@ QBO_RETRY_BACKOFF = float(env_str("QBO_RETRY_BACKOFF", "1"))
 QBO_THROTTLE_WAIT = float(env_str("QBO_THROTTLE_WAIT", "60"))
 # A pull run still marked running after this long is taken as dead (its worker was killed).
 QBO_SYNC_LOCK_SECONDS = env_int("QBO_SYNC_LOCK_SECONDS", 900)
+# /finance/qb marks an entity's figures "stale" when its last successful sync is older than this.
+QBO_STALE_AFTER_HOURS = env_int("QBO_STALE_AFTER_HOURS", 2)
 CRON_TOKEN = env_str("CRON_TOKEN")
 # Fernet keys for secrets at rest, newest first (see README: key rotation).
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")

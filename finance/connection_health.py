@@ -1,0 +1,131 @@
+"""Connection health for the QuickBooks page, per entity: how fresh its figures are, when its
+QuickBooks authorization expires, the QuickBooks calls it spends (Intuit meters reads), and how its
+balances tie out with QuickBooks' aged reports. A constant number of queries for the whole page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import OuterRef, Subquery, Sum
+from django.utils import timezone
+
+from accounts.models import Entity
+
+from .models import RunStatus, SyncDirection, SyncRun
+
+TOKEN_WARNING = timedelta(days=14)
+SIDES = {"ar": ("Open AR", "A/R aging", "payments"), "ap": ("Open AP", "A/P aging", "bill payments")}
+
+
+@dataclass
+class TieOutLine:
+    side: str
+    status: str  # matches | rounding | explained | differs | unavailable
+    text: str
+
+
+@dataclass
+class Health:
+    data_as_of: datetime | None = None
+    stale: bool = False
+    token_expires_at: datetime | None = None
+    token_days_left: int | None = None
+    token_warning: bool = False
+    calls_last_run: int | None = None
+    calls_24h: int = 0
+    tie_out: list[TieOutLine] = field(default_factory=list)
+
+
+def money(value: str | Decimal) -> str:
+    return f"{Decimal(value):,.2f}"
+
+
+def tie_out_lines(tie_out: dict) -> list[TieOutLine]:
+    """What the run's tie-out says, in words a finance user checks against QuickBooks."""
+    if not tie_out:
+        return []
+    if "error" in tie_out:
+        return [TieOutLine("", "unavailable", f"Tie-out unavailable: {tie_out['error']}")]
+    as_of = date.fromisoformat(tie_out["as_of"])
+    return [side_line(side, tie_out[side], as_of) for side in SIDES if side in tie_out]
+
+
+def side_line(side: str, result: dict, as_of: date) -> TieOutLine:
+    label, report, payments = SIDES[side]
+    status, qb = result["status"], money(result["quickbooks"])
+    where = f"QuickBooks' {report} on {as_of:%Y-%m-%d}"
+    if status == "matches":
+        return TieOutLine(label, status, f"{label} matches QuickBooks ({qb} in {where}).")
+    difference = money(result["difference"])
+    if status == "rounding":
+        text = f"{label} matches QuickBooks within rounding of foreign-currency documents (differs by {difference})."
+        return TieOutLine(label, status, text)
+    causes = []
+    if Decimal(result["credit_memos"]):
+        causes.append(f"open credit memos {money(result['credit_memos'])}")
+    if Decimal(result["unapplied"]):
+        causes.append(f"unapplied {payments} {money(result['unapplied'])}")
+    text = f"{label} differs by {difference} from {where} ({qb})"
+    if status == "explained":
+        text += f": {' and '.join(causes)}, which V1 does not count."
+    else:
+        explained = -(Decimal(result["credit_memos"]) + Decimal(result["unapplied"]))
+        known = f"; {' and '.join(causes)} explain {money(explained)}" if causes else ""
+        text += (
+            f"{known}; the rest ({money(result['unexplained'])}) is something else V1 does not count: "
+            "journal entries on the account, or credits and unapplied payments dated before the sync window."
+        )
+    return TieOutLine(label, status, text)
+
+
+def last_successes(company) -> dict[int, SyncRun]:
+    latest = SyncRun.objects.filter(
+        entity=OuterRef("pk"), direction=SyncDirection.PULL, status=RunStatus.SUCCESS
+    ).order_by("-finished_at", "-id")
+    ids = (
+        Entity.objects.filter(company=company)
+        .annotate(last_success=Subquery(latest.values("pk")[:1]))
+        .values_list("last_success", flat=True)
+    )
+    return {run.entity_id: run for run in SyncRun.objects.filter(pk__in=[i for i in ids if i])}
+
+
+def calls_since(company, since: datetime) -> dict[int, int]:
+    """QuickBooks calls of every run (pulls and pushes) queued since ``since``, per entity."""
+    rows = (
+        SyncRun.objects.filter(entity__company=company, queued_at__gte=since)
+        .values("entity_id")
+        .annotate(calls=Sum("qbo_calls"))
+    )
+    return {row["entity_id"]: row["calls"] or 0 for row in rows}
+
+
+def add_health(company, rows: list[dict], *, now: datetime | None = None) -> None:
+    """Set ``row["health"]`` on each dashboard row that has a QuickBooks connection."""
+    now = now or timezone.now()
+    successes = last_successes(company)
+    calls = calls_since(company, now - timedelta(hours=24))
+    stale_after = timedelta(hours=settings.QBO_STALE_AFTER_HOURS)
+    for row in rows:
+        entity, connection = row["entity"], row["connection"]
+        if not connection or not connection.realm_id:
+            continue
+        health = Health(calls_24h=calls.get(entity.pk, 0))
+        success = successes.get(entity.pk)
+        if success and success.finished_at:
+            health.data_as_of = timezone.localtime(success.finished_at, entity.zone)
+            health.stale = now - success.finished_at > stale_after
+            health.tie_out = tie_out_lines(success.tie_out)
+        else:
+            health.stale = True
+        last = (row.get("last_run") or {}).get("run")
+        health.calls_last_run = last.qbo_calls if last else None
+        expires = connection.refresh_token_expires_at
+        if expires:
+            health.token_expires_at = timezone.localtime(expires, entity.zone)
+            health.token_days_left = max(0, (expires - now).days)
+            health.token_warning = expires - now <= TOKEN_WARNING
+        row["health"] = health
