@@ -61,8 +61,9 @@ def books(local_quickbooks):
 
 
 def sources_total(entity, month, figure) -> Decimal:
-    return sum((s.home_amount for s in FigureSource.objects.filter(entity=entity, month=month, figure=figure)),
-               Decimal("0.00"))  # fmt: skip
+    return sum(
+        (s.home_amount for s in FigureSource.objects.filter(entity=entity, month=month, figure=figure)), Decimal("0.00")
+    )
 
 
 @pytest.mark.parametrize(
@@ -99,14 +100,17 @@ def test_the_rows_are_replaced_by_each_sync_in_constant_queries(admin, entity, b
     written = [q["sql"] for q in queries if "finance_figuresource" in q["sql"]]
     assert len(written) == 2  # one DELETE of the window, one INSERT of every row
     assert not first & set(FigureSource.objects.values_list("pk", flat=True))
-    april = {(s.figure, s.txn_type, s.linked_txn_id, s.home_amount)
-             for s in FigureSource.objects.filter(entity=entity, month=date(2025, 4, 1))}  # fmt: skip
+    april = {
+        (s.figure, s.txn_type, s.linked_txn_id, s.home_amount)
+        for s in FigureSource.objects.filter(entity=entity, month=date(2025, 4, 1))
+    }
     assert ("revenue", "Payment", books.inv1, Decimal("600.00")) in april
     assert ("expenses", "Bill", "", Decimal("120.50")) in april
 
 
-def test_snapshot_page_links_each_synced_figure_to_its_rows(client, finance_user, entity, local_quickbooks, books,
-                                                            admin_user):  # fmt: skip
+def test_snapshot_page_links_each_synced_figure_to_its_rows(
+    client, finance_user, entity, local_quickbooks, books, admin_user
+):
     client.force_login(admin_user)
     sync_connection(connection=connect(client, entity, books.realm), trigger="manual", today=TODAY)
     client.force_login(finance_user)

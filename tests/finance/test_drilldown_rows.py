@@ -13,10 +13,18 @@ MONTH = date(2025, 5, 1)
 
 def row(txn_id: str, amount: str, rate: str, figure: str = "revenue") -> FigureRow:
     return FigureRow(
-        month=MONTH, figure=figure, txn_type="Payment", txn_id=txn_id, txn_date=date(2025, 5, 2), party="P",
-        doc_number="", linked_txn_id="1", amount=Decimal(amount), exchange_rate=Decimal(rate),
+        month=MONTH,
+        figure=figure,
+        txn_type="Payment",
+        txn_id=txn_id,
+        txn_date=date(2025, 5, 2),
+        party="P",
+        doc_number="",
+        linked_txn_id="1",
+        amount=Decimal(amount),
+        exchange_rate=Decimal(rate),
         home_amount=Decimal(amount) * Decimal(rate),
-    )  # fmt: skip
+    )
 
 
 def test_three_rows_each_rounded_down_get_the_figures_cent_back():
@@ -54,7 +62,9 @@ def test_every_figure_adds_up_whatever_the_rates_and_the_order():
 
 def test_unapplied_part_of_a_payment_in_home_currency():
     assert unapplied_home({"UnappliedAmt": Decimal("40.00"), "ExchangeRate": Decimal("2")}, "Invoice") == 80
-    bill_payment = {"TotalAmt": Decimal("100.00"), "Line": [{"Amount": Decimal("70.00"),
-                    "LinkedTxn": [{"TxnId": "5", "TxnType": "Bill"}]}]}  # fmt: skip
+    bill_payment = {
+        "TotalAmt": Decimal("100.00"),
+        "Line": [{"Amount": Decimal("70.00"), "LinkedTxn": [{"TxnId": "5", "TxnType": "Bill"}]}],
+    }
     assert unapplied_home(bill_payment, "Bill") == Decimal("30.00")
     assert unapplied_home({"UnappliedAmt": Decimal("0")}, "Invoice") == 0
