@@ -74,7 +74,7 @@ def _route(req: Request, store: Store, realm_id: str, rest: str) -> Response:
         if head == "query" and len(parts) == 1:
             text = req.query.get("query") if req.method == "GET" else req.text()
             return _envelope(
-                store, realm_id, "QueryResponse", models.query_entities(store, realm_id, text or "")
+                store, realm_id, "QueryResponse", models.query_entities(store, realm_id, text or "", raw=True)
             )
         if head == "batch" and len(parts) == 1 and req.method == "POST":
             return _batch(req, store, realm_id)
@@ -140,7 +140,7 @@ def _batch_item(store: Store, realm_id: str, item: dict[str, Any]) -> dict[str, 
     try:
         if "Query" in item:
             result: dict[str, Any] = {
-                "QueryResponse": models.query_entities(store, realm_id, str(item["Query"]))
+                "QueryResponse": models.query_entities(store, realm_id, str(item["Query"]), raw=True)
             }
         else:
             entity = next((key for key in item if key in KNOWN), None)

@@ -16,7 +16,7 @@ from qbsandbox import catalog
 from qbsandbox.catalog import COLUMNS, entity_name, index_columns, order_sql, where_sql
 from qbsandbox.exceptions import invalid_id, object_not_found
 from qbsandbox.query import parse
-from qbsandbox.responses import dumps, loads
+from qbsandbox.responses import RawJSON, dumps, loads
 from qbsandbox.store import Store
 
 COUNTRIES = {
@@ -274,8 +274,10 @@ def read_entity(store: Store, realm_id: str, entity: str, entity_id: str) -> dic
     return body
 
 
-def query_entities(store: Store, realm_id: str, text: str) -> dict[str, Any]:
-    """The `QueryResponse` object of a query, exactly as QBO shapes it."""
+def query_entities(store: Store, realm_id: str, text: str, *, raw: bool = False) -> dict[str, Any]:
+    """The `QueryResponse` object of a query, exactly as QBO shapes it.
+
+    `raw`: rows of a `SELECT *` come back as their stored JSON text (RawJSON), for the wire."""
     query = parse(text)
     query.entity = entity_name(query.entity)
     if query.entity not in stored_types():  # QBO knows it; the sandbox keeps none of them
@@ -292,7 +294,10 @@ def query_entities(store: Store, realm_id: str, text: str) -> dict[str, Any]:
     rows = db.execute(sql, [*params, query.max_results, query.start - 1]).fetchall()
     if not rows:
         return {}
-    bodies = [_project(loads(row["body"]), query.fields) for row in rows]
+    if raw and not query.fields:
+        bodies: list[Any] = [RawJSON(row["body"]) for row in rows]
+    else:
+        bodies = [_project(loads(row["body"]), query.fields) for row in rows]
     return {query.entity: bodies, "startPosition": query.start, "maxResults": len(bodies)}
 
 

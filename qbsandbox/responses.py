@@ -17,6 +17,8 @@ from urllib.parse import parse_qs
 
 _MARK = "\x01DEC"
 _MARK_RE = re.compile(r'"\\u0001DEC(-?[0-9.]+)"')
+_RAW = "\x01RAW"
+_RAW_RE = re.compile(r'"\\u0001RAW([0-9]+)"')
 _CENT = Decimal("0.01")
 
 JSON_OK = "application/json;charset=utf-8"
@@ -35,6 +37,16 @@ def money_text(value: Decimal) -> str:
     return format(value.quantize(_CENT), "f")
 
 
+class RawJSON:
+    """JSON text already in QBO's wire format (a stored entity body): `dumps` writes it as it is,
+    which spares parsing and re-writing every row of a 1000-row query page."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 def _default(value: Any) -> str:
     if isinstance(value, Decimal):
         return _MARK + money_text(value)
@@ -43,8 +55,20 @@ def _default(value: Any) -> str:
 
 def dumps(body: Any) -> str:
     """Compact JSON as QBO sends it, with Decimal amounts written exactly."""
-    text = json.dumps(body, default=_default, ensure_ascii=False, separators=(",", ":"))
-    return _MARK_RE.sub(r"\1", text) if _MARK in text or "\\u0001DEC" in text else text
+    raws: list[str] = []
+
+    def default(value: Any) -> str:
+        if isinstance(value, RawJSON):
+            raws.append(value.text)
+            return f"{_RAW}{len(raws) - 1}"
+        return _default(value)
+
+    text = json.dumps(body, default=default, ensure_ascii=False, separators=(",", ":"))
+    if _MARK in text or "\\u0001DEC" in text:
+        text = _MARK_RE.sub(r"\1", text)
+    if raws:  # spliced last, so nothing inside a stored body is ever rewritten
+        text = _RAW_RE.sub(lambda match: raws[int(match.group(1))], text)
+    return text
 
 
 def loads(text: str | bytes) -> Any:
