@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--db", required=True)
+    serve.add_argument(
+        "--latency-ms", type=float, default=0.0, help="added before each Accounting API answer (benchmarks)"
+    )
     seed = commands.add_parser("seed", help="create the demo companies and the demo app (idempotent)")
     seed.add_argument("--db", required=True)
     seed.add_argument("--today", type=date.fromisoformat, default=None)
@@ -45,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    server = build_server(make_app(args.db), args.host, args.port, quiet=False)
+    server = build_server(make_app(args.db, args.latency_ms / 1000), args.host, args.port, quiet=False)
     print(f"QuickBooks sandbox on http://{args.host}:{server.server_port} (db {args.db})", flush=True)
     try:
         server.serve_forever()

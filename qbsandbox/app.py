@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,8 +35,11 @@ _NOT_FOUND = (
 class SandboxApp:
     """The WSGI application; `store` is public so in-process tests can call `models` functions on it."""
 
-    def __init__(self, db_path: str) -> None:
+    def __init__(self, db_path: str, latency: float = 0.0) -> None:
         self.store = Store(db_path)
+        # Seconds added before each Accounting API answer: a stand-in for the network and Intuit's
+        # own processing, for benchmarks that should count round trips as a real deployment does.
+        self.latency = latency
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         req = Request.from_environ(environ)
@@ -52,6 +56,8 @@ class SandboxApp:
         if not found:
             return text_response(_NOT_FOUND, 405 if found is False else 404, HTML)
         handler, params = found  # type: ignore[misc]
+        if self.latency and req.path.startswith("/v3/"):
+            time.sleep(self.latency)
         try:
             return handler(req, self.store, **params)
         except (QboFault, LowercaseFault) as fault:
@@ -63,5 +69,5 @@ class SandboxApp:
             raise
 
 
-def make_app(db_path: str) -> SandboxApp:
-    return SandboxApp(str(db_path))
+def make_app(db_path: str, latency: float = 0.0) -> SandboxApp:
+    return SandboxApp(str(db_path), latency)
