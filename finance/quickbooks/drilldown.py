@@ -75,7 +75,7 @@ def insert_as_json(values: list[tuple]) -> None:
     table = FigureSource._meta.db_table
     columns = ", ".join(_FIELDS)
     picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(_FIELDS)))
-    payload = json.dumps([[str(v) if isinstance(v, Decimal | date) else v for v in row] for row in values])
+    payload = json.dumps(values, default=str)  # Decimal and date as their exact text
     with db_connection.cursor() as cursor:
         # Fixed table and column names; the rows are the one bound parameter.
         cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {picks} FROM json_each(%s)", [payload])  # noqa: S608

