@@ -78,23 +78,26 @@ def connect(company: Company, store, realm: str, size: int) -> QuickBooksConnect
     )
 
 
-def minimum_calls(counts: dict[str, int]) -> int:
+def minimum_calls(counts: dict[str, int], *, tie_out: bool = True) -> int:
     """The fewest HTTP calls the limits allow for these results, knowing the counts in advance:
     1000 rows a page, 30 queries a batch; the linked documents are known only after the payments."""
     first = sum(max(1, math.ceil(counts.get(k, 0) / PAGE_LIMIT)) for k in
                 ("invoices", "open_invoices", "payments", "bills", "open_bills", "bill_payments",
                  "open_credit_memos"))  # fmt: skip
     linked = math.ceil(counts["linked_invoices"] / PAGE_LIMIT) + math.ceil(counts["linked_bills"] / PAGE_LIMIT)
-    tie_out = 2  # the AgedReceivables and AgedPayables reports (reports do not go through batch)
-    return math.ceil(first / 30) + math.ceil(linked / 30) + tie_out
+    reports = 2 if tie_out else 0  # the AgedReceivables and AgedPayables reports (not batchable)
+    return math.ceil(first / 30) + math.ceil(linked / 30) + reports
 
 
-def serve_sandbox(db: Path) -> tuple[subprocess.Popen, str]:
-    """The sandbox in its own process, so that its work is neither timed nor traced as ours."""
+def serve_sandbox(db: Path, latency_ms: float = 0.0) -> tuple[subprocess.Popen, str]:
+    """The sandbox in its own process, so that its work is neither timed nor traced as ours.
+
+    ``latency_ms`` is added before each Accounting API answer (0: loopback, the sandbox's own speed)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "qbsandbox", "serve", "--db", str(db), "--port", str(port)]
+    command = [sys.executable, "-m", "qbsandbox", "serve", "--db", str(db), "--port", str(port),
+               "--latency-ms", str(latency_ms)]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # noqa: S603
     process.stdout.readline()  # "QuickBooks sandbox on http://..." once it listens
     return process, f"http://127.0.0.1:{port}"
