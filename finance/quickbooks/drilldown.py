@@ -3,14 +3,13 @@ and its CSV, linked to the transaction in QuickBooks' web app; and the restateme
 
 Writing costs two SQL statements whatever the number of rows (one DELETE of the window, one INSERT):
 PostgreSQL takes every row in one ``bulk_create`` statement; SQLite would split it into statements
-of 999 parameters, so there the rows travel as one JSON parameter read with ``json_each``.
+of 999 parameters, so there one INSERT is prepared once and run for every row (``executemany``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -65,20 +64,20 @@ def replace_sources(*, entity_id: int, realm_id: str, months: list[date], rows: 
     if not values:
         return 0
     if db_connection.vendor == "sqlite":
-        insert_as_json(values)
+        insert_many(values)
     else:
         FigureSource.objects.bulk_create([FigureSource(**dict(zip(_FIELDS, v, strict=True))) for v in values])
     return len(values)
 
 
-def insert_as_json(values: list[tuple]) -> None:
+def insert_many(values: list[tuple]) -> None:
     table = FigureSource._meta.db_table
     columns = ", ".join(_FIELDS)
-    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(_FIELDS)))
-    payload = json.dumps(values, default=str)  # Decimal and date as their exact text
+    marks = ", ".join(["%s"] * len(_FIELDS))
+    rows = [[str(v) if isinstance(v, Decimal | date) else v for v in row] for row in values]  # exact text
     with db_connection.cursor() as cursor:
-        # Fixed table and column names; the rows are the one bound parameter.
-        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {picks} FROM json_each(%s)", [payload])  # noqa: S608
+        # Fixed table and column names; every value is a bound parameter.
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
 
 
 # --- reading ------------------------------------------------------------------------------------
