@@ -108,3 +108,26 @@ def local_quickbooks(settings, qbo_sandbox, company):
         company=company, client_id=app["client_id"], client_secret=app["client_secret"], environment="local"
     )
     return LocalQuickBooks(sandbox=qbo_sandbox, app=app)
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    """A headless Chromium for one test."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync
+    # calls. Set for this test only: subprocesses of other tests run Django's deployment checks.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    # A missing browser fails the test (CI installs it); it is never a silent skip.
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

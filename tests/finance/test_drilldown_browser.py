@@ -12,37 +12,12 @@ from django.db import connections
 from finance.models import QuickBooksConnection
 from finance.quickbooks.pull import sync_connection
 from tests import qbo
+from tests.browser import SCREENSHOTS
 from tests.builders import PASSWORD
 from tests.finance.qbo_books import Books
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture
-def chromium(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync
-    # calls. Set for this test only: subprocesses of other tests run Django's deployment checks.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_finance_user_drills_into_revenue_downloads_csv_and_opens_the_payment_in_quickbooks(

@@ -3,43 +3,16 @@ QB invoice and sees the invoice number. The Django server pushes to the local sa
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.db import connections
 
 from tests import qbo
+from tests.browser import SCREENSHOTS
 from tests.builders import PASSWORD, make_client, make_sale
-
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture
-def chromium(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync
-    # calls. Set for this test only: subprocesses of other tests run Django's deployment checks.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # A missing browser fails the test (CI installs it); it is never a silent skip.
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_salesperson_pushes_a_closed_sale_and_sees_the_invoice_number(
