@@ -5,7 +5,6 @@ successful and says "tie-out unavailable". Report parsing and the comparison, pu
 import json
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -16,17 +15,15 @@ from finance.quickbooks.tieout import compare, report_total
 from qbsandbox import demo
 from tests import qbo
 from tests.builders import make_entity
+from tests.corpus import CORPUS
 from tests.finance.qbo_books import Books
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "qbo-corpus" / "reports"
 TODAY = date(2025, 6, 15)
 DEMO_TODAY = date(2025, 6, 30)
 
 
 def test_report_total_reads_the_grand_total_of_intuits_sample():
-    sample = CORPUS / "aged-receivables.intuit-docs.json"
-    if not sample.exists():
-        pytest.skip("the QBO corpus is not next to the repository")
+    sample = CORPUS / "reports" / "aged-receivables.intuit-docs.json"
     assert report_total(json.loads(sample.read_text())) == Decimal("37.50")
 
 
