@@ -217,6 +217,20 @@ def build_invoice(
         "AllowOnlinePayment": False,
         "AllowOnlineCreditCardPayment": False,
         "AllowOnlineACHPayment": False,
+        **_document_head(entity_id, now, doc_number, txn_date, currency, rate, private_note),
+    }
+    body["LinkedTxn"] = []
+    body["Line"] = _sales_lines(lines, total)
+    body.update({"TxnTaxDetail": {"TotalTax": ZERO}, "CustomerRef": customer, "DueDate": due_date})
+    _sales_tail(body, total, rate)
+    return body
+
+
+def _document_head(
+    entity_id: int, now: float, doc_number: str, txn_date: str, currency: str, rate: Decimal | None, note: str | None
+) -> dict[str, Any]:
+    """The fields an invoice and a credit memo open with, in QBO's order."""
+    head: dict[str, Any] = {
         **base(entity_id, now),
         "CustomField": [],
         "DocNumber": doc_number,
@@ -224,17 +238,21 @@ def build_invoice(
         "CurrencyRef": currency_ref(currency),
     }
     if rate is not None:
-        body["ExchangeRate"] = rate_value(rate)
-    if private_note is not None:
-        body["PrivateNote"] = private_note
-    body["LinkedTxn"] = []
-    body["Line"] = [sales_line(i, line) for i, line in enumerate(lines, 1)]
-    body["Line"].append({"Amount": total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
-    body.update({"TxnTaxDetail": {"TotalTax": ZERO}, "CustomerRef": customer, "DueDate": due_date})
+        head["ExchangeRate"] = rate_value(rate)
+    if note is not None:
+        head["PrivateNote"] = note
+    return head
+
+
+def _sales_lines(lines: list[dict[str, Any]], total: Decimal) -> list[dict[str, Any]]:
+    numbered = [sales_line(i, line) for i, line in enumerate(lines, 1)]
+    return [*numbered, {"Amount": total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}]
+
+
+def _sales_tail(body: dict[str, Any], total: Decimal, rate: Decimal | None) -> None:
     _money_tail(body, total, rate)
     body.update({"ApplyTaxAfterDiscount": False, "PrintStatus": "NeedToPrint", "EmailStatus": "NotSet"})
     set_balance(body, total)
-    return body
 
 
 def build_credit_memo(
@@ -252,23 +270,10 @@ def build_credit_memo(
     """A credit memo as Intuit documents it: the invoice's sales lines and money fields, no due date,
     no online-payment flags; `Balance` and `RemainingCredit` both start at `TotalAmt` (open credit)."""
     total = sum((line["amount"] for line in lines), ZERO)
-    body: dict[str, Any] = {
-        **base(entity_id, now),
-        "CustomField": [],
-        "DocNumber": doc_number,
-        "TxnDate": txn_date,
-        "CurrencyRef": currency_ref(currency),
-    }
-    if rate is not None:
-        body["ExchangeRate"] = rate_value(rate)
-    if private_note is not None:
-        body["PrivateNote"] = private_note
-    body["Line"] = [sales_line(i, line) for i, line in enumerate(lines, 1)]
-    body["Line"].append({"Amount": total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+    body = _document_head(entity_id, now, doc_number, txn_date, currency, rate, private_note)
+    body["Line"] = _sales_lines(lines, total)
     body.update({"TxnTaxDetail": {"TotalTax": ZERO}, "CustomerRef": customer})
-    _money_tail(body, total, rate)
-    body.update({"ApplyTaxAfterDiscount": False, "PrintStatus": "NeedToPrint", "EmailStatus": "NotSet"})
-    set_balance(body, total)
+    _sales_tail(body, total, rate)
     body["RemainingCredit"] = total
     return body
 
