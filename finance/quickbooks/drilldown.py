@@ -56,28 +56,36 @@ _FIELDS = (
 def replace_sources(*, entity_id: int, realm_id: str, months: list[date], rows: Iterable[FigureRow]) -> int:
     """Replace the drill-down rows of ``months`` with ``rows`` (in cents, see figures.drilldown_rows)."""
     FigureSource.objects.filter(entity_id=entity_id, month__in=months).delete()
-    values = [
-        (entity_id, r.month, r.figure, realm_id, r.txn_type, r.txn_id, r.txn_date, r.party[:500], r.doc_number[:40],
-         r.linked_txn_id, r.amount, r.exchange_rate, r.home_amount)
-        for r in rows
-    ]  # fmt: skip
-    if not values:
+    rows = list(rows)
+    if not rows:
         return 0
     if db_connection.vendor == "sqlite":
-        insert_many(values)
+        insert_many(entity_id, realm_id, rows)
     else:
-        FigureSource.objects.bulk_create([FigureSource(**dict(zip(_FIELDS, v, strict=True))) for v in values])
-    return len(values)
+        FigureSource.objects.bulk_create(
+            [FigureSource(**dict(zip(_FIELDS, _values(entity_id, realm_id, r), strict=True))) for r in rows]
+        )
+    return len(rows)
 
 
-def insert_many(values: list[tuple]) -> None:
+def _values(entity_id: int, realm_id: str, r: FigureRow) -> tuple:
+    return (entity_id, r.month, r.figure, realm_id, r.txn_type, r.txn_id, r.txn_date, r.party[:500],
+            r.doc_number[:40], r.linked_txn_id, r.amount, r.exchange_rate, r.home_amount)  # fmt: skip
+
+
+def insert_many(entity_id: int, realm_id: str, rows: list[FigureRow]) -> None:
     table = FigureSource._meta.db_table
     columns = ", ".join(_FIELDS)
     marks = ", ".join(["%s"] * len(_FIELDS))
-    rows = [[str(v) if isinstance(v, Decimal | date) else v for v in row] for row in values]  # exact text
+    # Dates and amounts as their exact text, converted here where their place is known.
+    values = [
+        (entity_id, r.month.isoformat(), r.figure, realm_id, r.txn_type, r.txn_id, r.txn_date.isoformat(),
+         r.party[:500], r.doc_number[:40], r.linked_txn_id, str(r.amount), str(r.exchange_rate), str(r.home_amount))
+        for r in rows
+    ]  # fmt: skip
     with db_connection.cursor() as cursor:
         # Fixed table and column names; every value is a bound parameter.
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)  # noqa: S608
 
 
 # --- reading ------------------------------------------------------------------------------------
