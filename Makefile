@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DJANGO_SETTINGS_MODULE := otiumwork.settings
 
-.PHONY: demo test install install-dev lint bench clean
+.PHONY: demo test install install-dev browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,20 @@ demo: install
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: install the test dependencies and run the whole suite (SQLite, jobs inline)
-test: install-dev
+test: install-dev browser
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's chromium (a browser download cannot be fetched here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need /usr/bin/chromium: run 'sudo apt-get install chromium'"; \
+	  fi; \
+	fi
 
 lint: install-dev
 	$(BIN)/ruff check .
