@@ -229,7 +229,8 @@ class FigureSource(models.Model):
     figures. ``home_amount`` is in cents and the rows of a figure add up to it exactly (see
     ``figures.drilldown_rows``)."""
 
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    # db_index off: the (entity, month, figure) index below serves lookups by entity too.
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+", db_index=False)
     month = models.DateField()
     figure = models.CharField(max_length=12)
     realm_id = models.CharField(max_length=40)
