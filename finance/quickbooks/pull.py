@@ -95,18 +95,23 @@ def running_pull(connection_id: int, *, exclude_run_id: int | None = None):
     return runs.exclude(pk=exclude_run_id) if exclude_run_id else runs
 
 
-def finish_skipped(run: SyncRun, connection: QuickBooksConnection, reason: str) -> SyncRun:
-    run.status, run.finished_at, run.error_message = RunStatus.SKIPPED, timezone.now(), reason
-    run.save(update_fields=["status", "finished_at", "error_message"])
+def log_run(run: SyncRun, connection: QuickBooksConnection, action: str, message: str) -> None:
+    """A sync log line about the run as a whole (skipped, failed, tie-out unavailable)."""
     write_log(
         connection=connection,
         direction=SyncDirection.PULL,
-        action=SyncAction.SKIPPED,
-        message=f"Sync skipped: {reason}",
+        action=action,
+        message=message,
         run=run,
         object_type="SyncRun",
         object_ref=str(run.pk),
     )
+
+
+def finish_skipped(run: SyncRun, connection: QuickBooksConnection, reason: str) -> SyncRun:
+    run.status, run.finished_at, run.error_message = RunStatus.SKIPPED, timezone.now(), reason
+    run.save(update_fields=["status", "finished_at", "error_message"])
+    log_run(run, connection, SyncAction.SKIPPED, f"Sync skipped: {reason}")
     return run
 
 
@@ -129,15 +134,7 @@ def fail_run(run: SyncRun, connection: QuickBooksConnection, message: str, *, re
     run.status, run.finished_at = RunStatus.ERROR, timezone.now()
     run.error_message, run.retryable = message, retryable
     run.save(update_fields=["status", "finished_at", "error_message", "retryable", "qbo_calls", "counts"])
-    write_log(
-        connection=connection,
-        direction=SyncDirection.PULL,
-        action=SyncAction.ERROR,
-        message=f"Sync failed, no figure was changed: {message}",
-        run=run,
-        object_type="SyncRun",
-        object_ref=str(run.pk),
-    )
+    log_run(run, connection, SyncAction.ERROR, f"Sync failed, no figure was changed: {message}")
     return run
 
 
@@ -488,14 +485,11 @@ def record_tie_out(
     except Exception as error:  # noqa: BLE001 - the figures are written; the comparison is extra
         reason = str(error) if isinstance(error, QuickBooksError | NotConnectedError) else type(error).__name__
         run.tie_out = {"as_of": today.isoformat(), "error": reason[:500]}
-        write_log(
-            connection=connection,
-            direction=SyncDirection.PULL,
-            action=SyncAction.ERROR,
-            message=f"Tie-out with QuickBooks' aged reports unavailable (the sync itself succeeded): {reason}",
-            run=run,
-            object_type="SyncRun",
-            object_ref=str(run.pk),
+        log_run(
+            run,
+            connection,
+            SyncAction.ERROR,
+            f"Tie-out with QuickBooks' aged reports unavailable (the sync itself succeeded): {reason}",
         )
     calls = sum(client.calls for client in clients)
     run.qbo_calls += calls
