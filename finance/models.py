@@ -222,30 +222,36 @@ class SyncLogEntry(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.direction} {self.action}: {self.message}"
 
 
-class FigureSource(models.Model):
-    """One QuickBooks transaction behind one synced figure of one month (the drill-down row).
+class FigureDrilldown(models.Model):
+    """The QuickBooks rows behind one synced figure of one month (its drill-down), as one document.
 
-    Replaced for the whole window by each successful sync, in the transaction that writes the
-    figures. ``home_amount`` is in cents and the rows of a figure add up to it exactly (see
-    ``figures.drilldown_rows``)."""
+    Each successful sync replaces the documents of every month and figure of its window (an empty
+    list when QuickBooks shows no row), in the transaction that writes the figures. ``rows`` holds
+    one list per transaction, in ``ROW_FIELDS`` order, dates and amounts as exact text;
+    ``home_amount`` is in cents and a document's rows add up to its figure exactly (see
+    ``figures.drilldown_rows``).
 
-    # db_index off: the (entity, month, figure) index below serves lookups by entity too.
+    One document per figure rather than a table row per transaction: the rows are only ever read
+    whole, one figure or one month at a time, and an hourly sync of a busy company would otherwise
+    delete and insert tens of thousands of rows (and their index entries) every hour."""
+
+    ROW_FIELDS = (
+        "txn_type", "txn_id", "txn_date", "party", "doc_number", "linked_txn_id", "amount", "exchange_rate",
+        "home_amount",
+    )  # fmt: skip
+
+    # db_index off: the unique (entity, month, figure) index serves lookups by entity too.
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+", db_index=False)
     month = models.DateField()
     figure = models.CharField(max_length=12)
     realm_id = models.CharField(max_length=40)
-    txn_type = models.CharField(max_length=16)
-    txn_id = models.CharField(max_length=40)
-    txn_date = models.DateField()
-    party = models.CharField(max_length=500, blank=True)
-    doc_number = models.CharField(max_length=40, blank=True)
-    linked_txn_id = models.CharField(max_length=40, blank=True)
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
-    exchange_rate = models.DecimalField(max_digits=24, decimal_places=10)
-    home_amount = models.DecimalField(max_digits=18, decimal_places=2)
+    row_count = models.PositiveIntegerField(default=0)
+    rows = models.JSONField(default=list)
 
     class Meta:
-        indexes = [models.Index(fields=["entity", "month", "figure"], name="figuresource_entity_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "month", "figure"], name="figuredrilldown_entity_month_figure")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.entity_id} {self.month:%Y-%m} {self.figure}: {self.txn_type} {self.txn_id}"
+        return f"{self.entity_id} {self.month:%Y-%m} {self.figure}: {self.row_count} rows"

@@ -1,9 +1,9 @@
 """The QuickBooks rows behind each synced figure: written by the sync, read by the drill-down page
 and its CSV, linked to the transaction in QuickBooks' web app; and the restatements of past months.
 
-Writing costs two SQL statements whatever the number of rows (one DELETE of the window, one INSERT):
-PostgreSQL takes every row in one ``bulk_create`` statement; SQLite would split it into statements
-of 999 parameters, so there one INSERT is prepared once and run for every row (``executemany``).
+Each month's figure keeps its rows as one document (``FigureDrilldown``). Writing costs two SQL
+statements whatever the number of rows (one DELETE of the window's documents, one INSERT of the
+new ones), and the work grows with the rows only through turning them into JSON.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db import connection as db_connection
 from django.utils import timezone
 
-from finance.models import FigureSource, QuickBooksConnection, SyncAction, SyncDirection, SyncLogEntry
+from finance.models import FigureDrilldown, QuickBooksConnection, SyncAction, SyncDirection, SyncLogEntry
 from finance.quickbooks.figures import FIGURES, FigureRow
 from finance.quickbooks.tokens import quickbooks_urls
 
@@ -44,51 +44,63 @@ TITLES = {
     "ar_balance": "Open AR: invoices open at the month's end",
     "ap_balance": "Open AP: bills open at the month's end",
 }
-_FIELDS = (
-    "entity_id", "month", "figure", "realm_id", "txn_type", "txn_id", "txn_date", "party", "doc_number",
-    "linked_txn_id", "amount", "exchange_rate", "home_amount",
-)  # fmt: skip
+
+
+class Source(NamedTuple):
+    """One drill-down row as the page and the CSV read it."""
+
+    month: date
+    figure: str
+    realm_id: str
+    txn_type: str
+    txn_id: str
+    txn_date: date
+    party: str
+    doc_number: str
+    linked_txn_id: str
+    amount: Decimal
+    exchange_rate: Decimal
+    home_amount: Decimal
 
 
 # --- writing (inside the sync's transaction) ----------------------------------------------------
 
 
-def replace_sources(*, entity_id: int, realm_id: str, months: list[date], rows: Iterable[FigureRow]) -> int:
-    """Replace the drill-down rows of ``months`` with ``rows`` (in cents, see figures.drilldown_rows)."""
-    FigureSource.objects.filter(entity_id=entity_id, month__in=months).delete()
-    rows = list(rows)
-    if not rows:
-        return 0
-    if db_connection.vendor == "sqlite":
-        insert_many(entity_id, realm_id, rows)
-    else:
-        FigureSource.objects.bulk_create(
-            [FigureSource(**dict(zip(_FIELDS, _values(entity_id, realm_id, r), strict=True))) for r in rows]
-        )
-    return len(rows)
-
-
-def _values(entity_id: int, realm_id: str, r: FigureRow) -> tuple:
-    return (entity_id, r.month, r.figure, realm_id, r.txn_type, r.txn_id, r.txn_date, r.party[:500],
-            r.doc_number[:40], r.linked_txn_id, r.amount, r.exchange_rate, r.home_amount)  # fmt: skip
-
-
-def insert_many(entity_id: int, realm_id: str, rows: list[FigureRow]) -> None:
-    table = FigureSource._meta.db_table
-    columns = ", ".join(_FIELDS)
-    marks = ", ".join(["%s"] * len(_FIELDS))
-    # Dates and amounts as their exact text, converted here where their place is known.
-    values = [
-        (entity_id, r.month.isoformat(), r.figure, realm_id, r.txn_type, r.txn_id, r.txn_date.isoformat(),
-         r.party[:500], r.doc_number[:40], r.linked_txn_id, str(r.amount), str(r.exchange_rate), str(r.home_amount))
-        for r in rows
+def encoded(row: FigureRow) -> list[str]:
+    """A row as its document keeps it (``FigureDrilldown.ROW_FIELDS``): exact text, no float."""
+    return [
+        row.txn_type, row.txn_id, row.txn_date.isoformat(), row.party, row.doc_number, row.linked_txn_id,
+        str(row.amount), str(row.exchange_rate), str(row.home_amount),
     ]  # fmt: skip
-    with db_connection.cursor() as cursor:
-        # Fixed table and column names; every value is a bound parameter.
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)  # noqa: S608
+
+
+def replace_sources(*, entity_id: int, realm_id: str, months: list[date], rows: Iterable[FigureRow]) -> int:
+    """Replace the drill-downs of ``months`` with ``rows`` (in cents, see figures.drilldown_rows):
+    one document per month and figure, an empty one where QuickBooks shows no row. Returns the
+    number of rows written."""
+    documents: dict[tuple[date, str], list[list[str]]] = {(m, f): [] for m in months for f in FIGURES}
+    for row in rows:
+        documents[row.month, row.figure].append(encoded(row))
+    FigureDrilldown.objects.filter(entity_id=entity_id, month__in=months).delete()
+    FigureDrilldown.objects.bulk_create(
+        FigureDrilldown(
+            entity_id=entity_id, month=month, figure=figure, realm_id=realm_id, row_count=len(found), rows=found
+        )
+        for (month, figure), found in documents.items()
+    )
+    return sum(len(found) for found in documents.values())
 
 
 # --- reading ------------------------------------------------------------------------------------
+
+
+def decoded(document: FigureDrilldown) -> list[Source]:
+    month, figure, realm_id = document.month, document.figure, document.realm_id
+    return [
+        Source(month, figure, realm_id, kind, txn_id, date.fromisoformat(day), party, number, linked,
+               Decimal(amount), Decimal(rate), Decimal(home))
+        for kind, txn_id, day, party, number, linked, amount, rate, home in document.rows
+    ]  # fmt: skip
 
 
 TYPE_LABELS = {"Payment": "Payment", "BillPayment": "Bill payment", "Invoice": "Invoice", "Bill": "Bill"}
@@ -96,7 +108,7 @@ TYPE_LABELS = {"Payment": "Payment", "BillPayment": "Bill payment", "Invoice": "
 
 @dataclass(frozen=True)
 class SourceLine:
-    source: FigureSource
+    source: Source
     url: str
     linked_url: str
 
@@ -106,14 +118,16 @@ class SourceLine:
         return f"{kind} {self.source.doc_number or self.source.txn_id}"
 
 
-def sources_of(entity_id: int, month: date, figure: str | None = None) -> list[FigureSource]:
-    rows = FigureSource.objects.filter(entity_id=entity_id, month=month)
+def sources_of(entity_id: int, month: date, figure: str | None = None) -> list[Source]:
+    """A month's rows behind one figure, or behind all four (by figure name), each in the order the
+    sync wrote them: by date, type and Id. One query."""
+    documents = FigureDrilldown.objects.filter(entity_id=entity_id, month=month)
     if figure:
-        rows = rows.filter(figure=figure)
-    return list(rows.order_by("figure", "txn_date", "txn_type", "txn_id", "linked_txn_id", "id"))
+        documents = documents.filter(figure=figure)
+    return [source for document in documents.order_by("figure") for source in decoded(document)]
 
 
-def web_app_links(sources: list[FigureSource], connection: QuickBooksConnection | None) -> list[SourceLine]:
+def web_app_links(sources: list[Source], connection: QuickBooksConnection | None) -> list[SourceLine]:
     """Each row with the link to its transaction (and the document it pays) in QuickBooks' web app,
     for the connection's environment; no link for rows of another realm than the connected one."""
     urls = quickbooks_urls(connection.environment) if connection and connection.environment else None
@@ -163,7 +177,7 @@ def spreadsheet_safe(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def total(sources: Iterable[FigureSource]) -> Decimal:
+def total(sources: Iterable[Source]) -> Decimal:
     return sum((s.home_amount for s in sources), Decimal("0.00"))
 
 
@@ -209,8 +223,8 @@ def restatements(
 
 
 def synced_months(entity_id: int) -> set[date]:
-    """Months whose figures a sync wrote (they have drill-down rows), in one query."""
-    return set(FigureSource.objects.filter(entity_id=entity_id).values_list("month", flat=True).distinct())
+    """Months whose figures a sync wrote (they have drill-down documents), in one query."""
+    return set(FigureDrilldown.objects.filter(entity_id=entity_id).values_list("month", flat=True).distinct())
 
 
 def local_day(when: datetime, zone) -> date:

@@ -411,6 +411,8 @@ def sync_connection(
         finally:
             run.qbo_calls = sum(client.calls for client in clients)
         run.counts = dict(fetched.counts)
+        # Still no cyclic GC while writing: the fetched rows are alive until the run ends, and the
+        # drill-down documents are tens of thousands of new lists.
         with paused_gc():
             rows = figures.figure_rows(
                 months=months,
@@ -421,16 +423,16 @@ def sync_connection(
             )
             monthly = figures.figures_of_rows(months, rows)
             sources = figures.drilldown_rows(rows)
-        with transaction.atomic():
-            month_counts, run.changed_months = write_months(
-                run=run, connection=connection, monthly=monthly, started_by=started_by, today=today
-            )
-            run.counts.update(month_counts)
-            run.counts["drilldown_rows"] = replace_sources(
-                entity_id=connection.entity_id, realm_id=connection.realm_id, months=months, rows=sources
-            )
-            run.status, run.finished_at = RunStatus.SUCCESS, timezone.now()
-            run.save(update_fields=["status", "finished_at", "qbo_calls", "counts", "changed_months"])
+            with transaction.atomic():
+                month_counts, run.changed_months = write_months(
+                    run=run, connection=connection, monthly=monthly, started_by=started_by, today=today
+                )
+                run.counts.update(month_counts)
+                run.counts["drilldown_rows"] = replace_sources(
+                    entity_id=connection.entity_id, realm_id=connection.realm_id, months=months, rows=sources
+                )
+                run.status, run.finished_at = RunStatus.SUCCESS, timezone.now()
+                run.save(update_fields=["status", "finished_at", "qbo_calls", "counts", "changed_months"])
     except NotConnectedError as error:
         return finish_skipped(run, connection, f"needs reconnect: {error}")
     except QuickBooksError as error:

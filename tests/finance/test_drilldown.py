@@ -14,7 +14,8 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from finance.models import FigureSource, MonthlySnapshot, QuickBooksConnection, RunStatus, SyncLogEntry
+from finance.models import FigureDrilldown, MonthlySnapshot, QuickBooksConnection, RunStatus, SyncLogEntry
+from finance.quickbooks import drilldown
 from finance.quickbooks.figures import FIGURES
 from finance.quickbooks.pull import sync_connection
 from qbsandbox import demo
@@ -61,9 +62,11 @@ def books(local_quickbooks):
 
 
 def sources_total(entity, month, figure) -> Decimal:
-    return sum(
-        (s.home_amount for s in FigureSource.objects.filter(entity=entity, month=month, figure=figure)), Decimal("0.00")
-    )
+    return sum((s.home_amount for s in drilldown.sources_of(entity.pk, month, figure)), Decimal("0.00"))
+
+
+def all_sources(entity) -> list:
+    return [s for document in FigureDrilldown.objects.filter(entity=entity) for s in drilldown.decoded(document)]
 
 
 @pytest.mark.parametrize(
@@ -83,26 +86,31 @@ def test_every_demo_months_rows_add_up_to_each_figure(admin, company, demo_realm
     for snapshot in snapshots:
         for figure in FIGURES:
             assert sources_total(entity, snapshot.month, figure) == getattr(snapshot, figure), (snapshot, figure)
-    assert FigureSource.objects.filter(entity=entity).count() == run.counts["drilldown_rows"] > 0
-    assert FigureSource.objects.filter(entity=entity, figure="revenue").exclude(txn_type="Payment").count() == 0
+    sources = all_sources(entity)
+    assert len(sources) == run.counts["drilldown_rows"] > 0
+    # One document per month and figure, each counting its rows.
+    documents = FigureDrilldown.objects.filter(entity=entity)
+    assert documents.count() == 3 * len(FIGURES)
+    assert all(d.row_count == len(d.rows) for d in documents)
+    assert {s.txn_type for s in sources if s.figure == "revenue"} == {"Payment"}
     if currency != "USD":  # foreign-currency rows are there, each within a cent of amount × rate
-        foreign = FigureSource.objects.filter(entity=entity).exclude(exchange_rate=1)
-        assert foreign.exists()
+        foreign = [s for s in sources if s.exchange_rate != 1]
+        assert foreign
         assert all(abs(s.amount * s.exchange_rate - s.home_amount) <= Decimal("0.01") for s in foreign)
 
 
 def test_the_rows_are_replaced_by_each_sync_in_constant_queries(admin, entity, books):
     connection = connect(admin, entity, books.realm)
     sync_connection(connection=connection, trigger="manual", today=TODAY)
-    first = set(FigureSource.objects.values_list("pk", flat=True))
+    first = set(FigureDrilldown.objects.values_list("pk", flat=True))
     with CaptureQueriesContext(db_connection) as queries:
         sync_connection(connection=connection, trigger="manual", today=TODAY)
-    written = [q["sql"] for q in queries if "finance_figuresource" in q["sql"]]
-    assert len(written) == 2  # one DELETE of the window, one INSERT of every row
-    assert not first & set(FigureSource.objects.values_list("pk", flat=True))
+    written = [q["sql"] for q in queries if "finance_figuredrilldown" in q["sql"]]
+    assert len(written) == 2  # one DELETE of the window, one INSERT of every document
+    assert not first & set(FigureDrilldown.objects.values_list("pk", flat=True))
     april = {
         (s.figure, s.txn_type, s.linked_txn_id, s.home_amount)
-        for s in FigureSource.objects.filter(entity=entity, month=date(2025, 4, 1))
+        for s in drilldown.sources_of(entity.pk, date(2025, 4, 1))
     }
     assert ("revenue", "Payment", books.inv1, Decimal("600.00")) in april
     assert ("expenses", "Bill", "", Decimal("120.50")) in april
@@ -192,3 +200,28 @@ def test_drilldown_pages_refuse_sales_and_other_companies(client, entity, sales_
     client.force_login(admin_user)
     assert client.get(reverse("finance:figure_sources", args=[entity.pk, "2025-04", "cash"])).status_code == 404
     assert client.get(reverse("finance:figure_sources", args=[entity.pk, "April", "revenue"])).status_code == 404
+
+
+def test_a_figure_without_rows_has_an_empty_drilldown_that_says_so(admin, entity, books):
+    sync_connection(connection=connect(admin, entity, books.realm), trigger="manual", today=TODAY)
+    june = FigureDrilldown.objects.get(entity=entity, month=date(2025, 6, 1), figure="revenue")
+    assert (june.rows, june.row_count) == ([], 0)  # synced, and QuickBooks shows no payment in June
+    url = reverse("finance:figure_sources", args=[entity.pk, "2025-06", "revenue"])
+    assert url in admin.get(reverse("finance:snapshots", args=[entity.pk])).content.decode()
+    page = admin.get(url).content.decode()
+    assert "QuickBooks shows no row for this figure this month." in page
+    assert '<strong class="num" id="rows-total">0.00</strong>' in page
+
+
+def test_months_before_the_window_keep_the_rows_of_their_last_sync(admin, entity, books):
+    connection = connect(admin, entity, books.realm)
+    sync_connection(connection=connection, trigger="manual", today=TODAY)  # window 2025-03 .. 2025-06
+    march = drilldown.sources_of(entity.pk, date(2025, 3, 1))
+    assert [(s.figure, s.txn_id, s.home_amount) for s in march if s.figure == "ar_balance"] == [
+        ("ar_balance", books.inv1, Decimal("1000.00")),
+        ("ar_balance", march[-1].txn_id, Decimal("300.00")),
+    ]
+    run = sync_connection(connection=connection, trigger="manual", today=date(2025, 7, 20))  # 2025-04 .. 2025-07
+    assert run.status == RunStatus.SUCCESS, run.error_message
+    assert drilldown.sources_of(entity.pk, date(2025, 3, 1)) == march
+    assert FigureDrilldown.objects.filter(entity=entity, month=date(2025, 7, 1)).count() == len(FIGURES)
