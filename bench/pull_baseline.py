@@ -217,46 +217,55 @@ def baseline_sync(connection: QuickBooksConnection, sandbox_url: str) -> tuple[d
 # --- measuring ------------------------------------------------------------------------------------
 
 
-TIMED_RUNS = 3
+TIMED_RUNS = 5
 
 
-def measured(store, realm: str, work) -> tuple[Measure, object]:
-    """Calls and SQL of the first run; the median wall time of TIMED_RUNS runs (one run is too
-    noisy on a shared 2-core machine), without tracemalloc (it slows Python code several-fold, more
-    for the more Python-heavy side); memory from one more run under tracemalloc."""
+def measured(store, realm: str, works: dict[str, object]) -> dict[str, tuple[Measure, object]]:
+    """Each work (name -> callable) measured: calls and SQL of its first run; the median wall time
+    of TIMED_RUNS runs, without tracemalloc (it slows Python code several-fold, more for the more
+    Python-heavy side); memory from one more run under tracemalloc.
+
+    The works take turns (sync, baseline, sync, baseline...): this shared 2-core machine changes
+    speed by up to 2x from one minute to the next, and timing one side's runs after the other's
+    would put that drift into their ratio."""
     send = requests.Session.send
-    walls: list[tuple[float, float]] = []
+    walls: dict[str, list[tuple[float, float]]] = {name: [] for name in works}
+    first: dict[str, tuple[object, int, int]] = {}
     for attempt in range(TIMED_RUNS):
-        before = sandbox_models.calls(store, realm).get("total", 0)
-        waiting = 0.0
+        for name, work in works.items():
+            before = sandbox_models.calls(store, realm).get("total", 0)
+            waiting = 0.0
 
-        def timed_send(self, *args, **kwargs):
-            nonlocal waiting
-            started = time.perf_counter()
-            try:
-                return send(self, *args, **kwargs)
-            finally:
-                waiting += time.perf_counter() - started
-
-        requests.Session.send = timed_send
-        try:
-            with CaptureQueriesContext(db_connection) as queries:
+            def timed_send(self, *args, **kwargs):
+                nonlocal waiting
                 started = time.perf_counter()
-                outcome = work()
-                walls.append((time.perf_counter() - started, waiting))
+                try:
+                    return send(self, *args, **kwargs)
+                finally:
+                    waiting += time.perf_counter() - started
+
+            requests.Session.send = timed_send
+            try:
+                with CaptureQueriesContext(db_connection) as queries:
+                    started = time.perf_counter()
+                    outcome = work()
+                    walls[name].append((time.perf_counter() - started, waiting))
+            finally:
+                requests.Session.send = send
+            if attempt == 0:
+                first[name] = (outcome, len(queries), sandbox_models.calls(store, realm).get("total", 0) - before)
+    results = {}
+    for name, work in works.items():
+        wall, waited = sorted(walls[name])[len(walls[name]) // 2]
+        tracemalloc.start()
+        try:
+            work()
+            _, peak = tracemalloc.get_traced_memory()
         finally:
-            requests.Session.send = send
-        if attempt == 0:
-            result, sql = outcome, len(queries)
-            http = sandbox_models.calls(store, realm).get("total", 0) - before
-    wall, waited = sorted(walls)[len(walls) // 2]
-    tracemalloc.start()
-    try:
-        work()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return Measure(http=http, sql=sql, peak=peak, wall=wall, rows=0, waiting=waited), result
+            tracemalloc.stop()
+        outcome, sql, http = first[name]
+        results[name] = (Measure(http=http, sql=sql, peak=peak, wall=wall, rows=0, waiting=waited), outcome)
+    return results
 
 
 def minimum_pages(counts: dict[str, int]) -> int:
@@ -284,9 +293,12 @@ def bench_size(companies: tuple[Company, Company], store, sandbox_url: str, size
     generated = time.perf_counter() - started
     connection = pull_sync.connect(companies[0], store, realm, size)
     # Like for like: the baseline has no tie-out, so the sync is timed without its two report calls.
-    sync, run = measured(
-        store, realm, lambda: sync_connection(connection=connection, trigger="shell", today=TODAY, tie_out=False)
-    )
+    works = {"sync": lambda: sync_connection(connection=connection, trigger="shell", today=TODAY, tie_out=False)}
+    if with_baseline:
+        base_connection = pull_sync.connect(companies[1], store, realm, size)
+        works["base"] = lambda: baseline_sync(base_connection, sandbox_url)
+    measures = measured(store, realm, works)
+    sync, run = measures["sync"]
     assert run.status == "success", run.error_message
     counts = run.counts
     # Rows the figures need, on both sides (the sync also reads open credit memos, for its tie-out).
@@ -299,8 +311,7 @@ def bench_size(companies: tuple[Company, Company], store, sandbox_url: str, size
                                                                            "linked_bills")))  # fmt: skip
     print(f"  fewest query pages the 1000-row page allows: {pages} (fewest calls with 30-query batches: {batched})")
     if with_baseline:
-        base_connection = pull_sync.connect(companies[1], store, realm, size)
-        base, (base_counts, client_calls) = measured(store, realm, lambda: baseline_sync(base_connection, sandbox_url))
+        base, (base_counts, client_calls) = measures["base"]
         base.rows = base_counts["rows"]
         if client_calls != base.http:
             print(f"  note: the baseline's client counted {client_calls} calls, the sandbox {base.http}")

@@ -85,12 +85,13 @@ def test_a_needs_reconnect_shows_its_reason(client, entity, synced):
 def test_calls_are_counted_per_run_and_per_day(client, entity, synced, local_quickbooks):
     connection, first = synced
     second = sync_connection(connection=connection, trigger="manual", today=TODAY)
-    assert first.qbo_calls == second.qbo_calls == 3  # one batch call (nothing linked) and two aged reports
+    # Two batch calls (the counts, the first pages; nothing linked) and the two aged reports.
+    assert first.qbo_calls == second.qbo_calls == 4
     old = SyncRun.objects.create(connection=connection, entity=entity, trigger="beat", status="success", qbo_calls=50)
     SyncRun.objects.filter(pk=old.pk).update(queued_at=timezone.now() - timedelta(hours=25))
     row = health_row(client, entity)
-    assert '<span class="calls-last-run">3</span> last sync' in row
-    assert '<span class="calls-24h">6</span> in 24 h' in row
+    assert '<span class="calls-last-run">4</span> last sync' in row
+    assert '<span class="calls-24h">8</span> in 24 h' in row
 
 
 def test_the_dashboard_costs_the_same_queries_with_more_connected_entities(client, company):

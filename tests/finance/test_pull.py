@@ -101,11 +101,11 @@ def test_sync_writes_exactly_the_hand_computed_figures(admin, entity, local_quic
         "2025-05",
         "2025-06",
     ]
-    # Two rounds of batched queries: the window's and open documents, then the ones linked by payments;
-    # then the tie-out's two aged reports.
+    # Batched queries: the counts and the first pages of the window's and open documents (two calls
+    # sent at once), then the documents linked by payments; then the tie-out's two aged reports.
     calls = local_quickbooks.sandbox.calls(books.realm)
-    assert (calls["batch"], calls["report"]) == (2, 2)
-    assert run.qbo_calls == 4 == calls["total"] - calls.get("companyinfo", 0) - calls.get("preferences", 0)
+    assert (calls["batch"], calls["report"]) == (3, 2)
+    assert run.qbo_calls == 5 == calls["total"] - calls.get("companyinfo", 0) - calls.get("preferences", 0)
     assert run.counts["tie_out_calls"] == 2
     created = SyncLogEntry.objects.filter(run=run, action="created").order_by("object_ref")
     assert [e.object_ref for e in created] == ["2025-03", "2025-04", "2025-05", "2025-06"]
@@ -284,7 +284,7 @@ def test_throttling_is_retried_and_then_succeeds(admin, entity, local_quickbooks
     local_quickbooks.sandbox.inject_fault(books.realm, "throttle", count=2)
     run = sync_connection(connection=connection, trigger="manual", today=TODAY)
     assert run.status == RunStatus.SUCCESS, run.error_message
-    assert run.qbo_calls == 2 + 2 + 2  # two throttled attempts, two batch calls, two reports
+    assert run.qbo_calls == 2 + 3 + 2  # two throttled attempts, three batch calls, two reports
     assert figures_of(entity) == EXPECTED
 
 

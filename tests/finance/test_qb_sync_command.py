@@ -49,7 +49,8 @@ def test_qb_sync_all_syncs_every_active_connection(entity, connected):
 
 def test_qb_sync_exits_non_zero_on_error(entity, connected, local_quickbooks, settings):
     settings.QBO_RETRY_BACKOFF = 0.01
-    local_quickbooks.sandbox.inject_fault(connected.realm_id, "error", count=4)
+    # Enough errors for every attempt of both first calls (counts and first pages, sent at once).
+    local_quickbooks.sandbox.inject_fault(connected.realm_id, "error", count=8)
     with pytest.raises(CommandError, match="1 of 1 sync"):
         run_command(str(entity.pk), "--today", "2025-06-15")
     assert SyncRun.objects.get(entity=entity).status == RunStatus.ERROR

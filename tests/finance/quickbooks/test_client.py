@@ -2,6 +2,7 @@
 
 import json
 import re
+import threading
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -468,6 +469,102 @@ def test_query_all_many_pages_side_by_side_and_keeps_going_only_on_full_pages(mo
         "SELECT * FROM Payment ORDERBY Id STARTPOSITION 5 MAXRESULTS 2",
     ]
     assert client.calls == 3
+
+
+def paged_batch(totals, sent, before_reply=None):
+    """A batch endpoint over invoices and bills numbered 1..total: COUNT(*) and page queries."""
+
+    def answer(request):
+        items = json.loads(request.body)["BatchItemRequest"]
+        queries = [item["Query"] for item in items]
+        sent.append(queries)
+        if before_reply:
+            before_reply(queries)
+        replies = []
+        for item in items:
+            entity = item["Query"].split()[3]
+            if "COUNT(*)" in item["Query"]:
+                replies.append({"bId": item["bId"], "QueryResponse": {"totalCount": totals[entity]}})
+                continue
+            start = int(re.search(r"STARTPOSITION (\d+)", item["Query"]).group(1))
+            size = int(re.search(r"MAXRESULTS (\d+)", item["Query"]).group(1))
+            count = max(0, min(size, totals[entity] - start + 1))
+            replies.append({"bId": item["bId"], **page_of(entity, count, start)})
+        return 200, {}, json.dumps({"BatchItemResponse": replies})
+
+    return answer
+
+
+def test_query_all_counted_sends_counts_and_first_pages_then_every_further_page_at_once(mocked, client):
+    sent = []
+    mocked.add_callback(responses.POST, BATCH_URL, callback=paged_batch({"Invoice": 7, "Bill": 2}, sent))
+    selects = {"invoices": ("Invoice", "Balance > '0'"), "bills": ("Bill", "")}
+
+    rows = client.query_all_counted(selects, page_size=3)
+
+    assert [r["Id"] for r in rows["invoices"]] == [str(i) for i in range(1, 8)]  # in order, none twice
+    assert [r["Id"] for r in rows["bills"]] == ["1", "2"]
+    assert client.calls == 3
+    assert sorted(sent[:2]) == sorted([
+        ["SELECT COUNT(*) FROM Invoice WHERE Balance > '0'", "SELECT COUNT(*) FROM Bill"],
+        ["SELECT * FROM Invoice WHERE Balance > '0' ORDERBY Id STARTPOSITION 1 MAXRESULTS 3",
+         "SELECT * FROM Bill ORDERBY Id STARTPOSITION 1 MAXRESULTS 3"],
+    ])  # fmt: skip
+    assert sent[2] == [
+        "SELECT * FROM Invoice WHERE Balance > '0' ORDERBY Id STARTPOSITION 4 MAXRESULTS 3",
+        "SELECT * FROM Invoice WHERE Balance > '0' ORDERBY Id STARTPOSITION 7 MAXRESULTS 3",
+    ]
+
+
+def test_query_all_counted_asks_for_further_pages_while_the_first_ones_are_still_coming(mocked, client):
+    further_sent, waited = threading.Event(), []
+
+    def hold_first_pages(queries):
+        if any("STARTPOSITION 1 " in q for q in queries):
+            # Not answered before the further pages are asked for (False after 5 s if they never are).
+            waited.append(further_sent.wait(timeout=5))
+        elif any("STARTPOSITION 4 " in q for q in queries):
+            further_sent.set()
+
+    sent = []
+    mocked.add_callback(responses.POST, BATCH_URL, callback=paged_batch({"Invoice": 5}, sent, hold_first_pages))
+
+    rows = client.query_all_counted({"invoices": ("Invoice", "")}, page_size=3)
+
+    assert waited == [True]
+    assert [r["Id"] for r in rows["invoices"]] == ["1", "2", "3", "4", "5"]
+
+
+def test_query_all_counted_goes_on_past_a_stale_count(mocked, client):
+    sent = []
+    totals = {"Invoice": 7}
+
+    def rows_added_after_counting(queries):
+        if any("COUNT(*)" in q for q in queries):
+            totals["Invoice"] = 4  # counted 4 ...
+        else:
+            totals["Invoice"] = 7  # ... but 7 by the time the pages are read
+
+    mocked.add_callback(responses.POST, BATCH_URL, callback=paged_batch(totals, sent, rows_added_after_counting))
+    mocked.add_callback(responses.POST, QUERY_URL, callback=lambda request: (
+        200, {}, json.dumps(page_of("Invoice", 1, 7)) if "STARTPOSITION 7" in request.body.decode() else "{}"
+    ))  # fmt: skip
+
+    rows = client.query_all_counted({"invoices": ("Invoice", "")}, page_size=3)
+
+    assert [r["Id"] for r in rows["invoices"]] == [str(i) for i in range(1, 8)]
+
+
+def test_a_failed_first_page_call_fails_the_whole_query(mocked, client):
+    def answer(request):
+        if "COUNT(*)" in request.body.decode():
+            return 200, {}, json.dumps({"BatchItemResponse": [{"bId": "q0", "QueryResponse": {"totalCount": 1}}]})
+        return 400, {}, corpus_bytes("faults/400-4001-invalid-query-context.json")
+
+    mocked.add_callback(responses.POST, BATCH_URL, callback=answer)
+
+    with pytest.raises(QueryError):
+        client.query_all_counted({"invoices": ("Invoice", "")})
 
 
 # -- single objects ----------------------------------------------------------------------------
