@@ -2,6 +2,8 @@
 and figure (FigureDrilldown). The rows already synced are carried over, months before any future
 sync window included; going back splits the documents into rows again."""
 
+import csv
+import io
 from itertools import groupby
 
 import django.db.models.deletion
@@ -21,14 +23,15 @@ def rows_to_documents(apps, schema_editor):
     for (entity_id, month, figure), group in groupby(rows, key=lambda r: (r.entity_id, r.month, r.figure)):
         group = list(group)
         # Amounts as their exact text, without the column's trailing zeros of the rate.
-        found = [
-            [r.txn_type, r.txn_id, r.txn_date.isoformat(), r.party, r.doc_number, r.linked_txn_id, str(r.amount),
-             str(r.exchange_rate.normalize()), str(r.home_amount)]
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerows(
+            [r.txn_type, r.txn_id, r.txn_date.isoformat(), r.party, r.doc_number, r.linked_txn_id, r.amount,
+             r.exchange_rate.normalize(), r.home_amount]
             for r in group
-        ]  # fmt: skip
+        )  # fmt: skip
         pending.append(
             FigureDrilldown(entity_id=entity_id, month=month, figure=figure, realm_id=group[0].realm_id,
-                            row_count=len(found), rows=found)  # fmt: skip
+                            row_count=len(group), rows=text.getvalue())  # fmt: skip
         )
         if len(pending) >= BATCH:
             FigureDrilldown.objects.bulk_create(pending)
@@ -44,7 +47,7 @@ def documents_to_rows(apps, schema_editor):
             [
                 FigureSource(entity_id=document.entity_id, month=document.month, figure=document.figure,
                              realm_id=document.realm_id, **dict(zip(FIELDS, row, strict=True)))  # fmt: skip
-                for row in document.rows
+                for row in csv.reader(io.StringIO(document.rows))
             ],
             batch_size=1000,
         )
@@ -65,7 +68,7 @@ class Migration(migrations.Migration):
                 ("figure", models.CharField(max_length=12)),
                 ("realm_id", models.CharField(max_length=40)),
                 ("row_count", models.PositiveIntegerField(default=0)),
-                ("rows", models.JSONField(default=list)),
+                ("rows", models.TextField(blank=True)),
                 (
                     "entity",
                     models.ForeignKey(

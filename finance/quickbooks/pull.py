@@ -143,10 +143,11 @@ def fail_run(run: SyncRun, connection: QuickBooksConnection, message: str, *, re
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection while pages are parsed and trimmed, and rows computed: these are
-    hundreds of thousands of new objects, none of them garbage yet, so each automatic collection
-    would scan them all for nothing (it cost a third of the time spent outside HTTP). Reference
-    counting still frees what is dropped."""
+    """No cyclic garbage collection while pages are parsed and trimmed, rows computed and written:
+    these are hundreds of thousands of new objects, none of them garbage yet, so each automatic
+    collection would scan them all for nothing (it cost a third of the time spent outside HTTP).
+    Reference counting still frees what is dropped. Leave the block only once they are freed: the
+    first collection after it would otherwise scan every one still alive."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -397,13 +398,22 @@ def sync_connection(
     if not take_lock(run, connection):
         return run
     today = today or timezone.localdate(timezone=connection.entity.zone)
+    # No cyclic GC from the first page parsed to the last row written, and until the rows are freed
+    # (when pull() returns): see paused_gc.
+    with paused_gc():
+        return pull(run, connection, today=today, started_by=started_by, page_size=page_size, tie_out=tie_out)
+
+
+def pull(
+    run: SyncRun, connection: QuickBooksConnection, *, today: date, started_by, page_size: int, tie_out: bool
+) -> SyncRun:
+    """The locked run's work: fetch, compute, write in one transaction, then tie out."""
     months = figures.sync_window(today=today)
     clients: list[QuickBooksClient] = []
 
     def fetch(client: QuickBooksClient) -> Fetched:
         clients.append(client)  # to count the calls of a failed run too
-        with paused_gc():
-            return fetch_rows(client, since=months[0], page_size=page_size)
+        return fetch_rows(client, since=months[0], page_size=page_size)
 
     try:
         try:
@@ -411,28 +421,25 @@ def sync_connection(
         finally:
             run.qbo_calls = sum(client.calls for client in clients)
         run.counts = dict(fetched.counts)
-        # Still no cyclic GC while writing: the fetched rows are alive until the run ends, and the
-        # drill-down documents are tens of thousands of new lists.
-        with paused_gc():
-            rows = figures.figure_rows(
-                months=months,
-                invoices=fetched.invoices,
-                payments=fetched.payments,
-                bills=fetched.bills,
-                bill_payments=fetched.bill_payments,
+        rows = figures.figure_rows(
+            months=months,
+            invoices=fetched.invoices,
+            payments=fetched.payments,
+            bills=fetched.bills,
+            bill_payments=fetched.bill_payments,
+        )
+        monthly = figures.figures_of_rows(months, rows)
+        sources = figures.drilldown_rows(rows)
+        with transaction.atomic():
+            month_counts, run.changed_months = write_months(
+                run=run, connection=connection, monthly=monthly, started_by=started_by, today=today
             )
-            monthly = figures.figures_of_rows(months, rows)
-            sources = figures.drilldown_rows(rows)
-            with transaction.atomic():
-                month_counts, run.changed_months = write_months(
-                    run=run, connection=connection, monthly=monthly, started_by=started_by, today=today
-                )
-                run.counts.update(month_counts)
-                run.counts["drilldown_rows"] = replace_sources(
-                    entity_id=connection.entity_id, realm_id=connection.realm_id, months=months, rows=sources
-                )
-                run.status, run.finished_at = RunStatus.SUCCESS, timezone.now()
-                run.save(update_fields=["status", "finished_at", "qbo_calls", "counts", "changed_months"])
+            run.counts.update(month_counts)
+            run.counts["drilldown_rows"] = replace_sources(
+                entity_id=connection.entity_id, realm_id=connection.realm_id, months=months, rows=sources
+            )
+            run.status, run.finished_at = RunStatus.SUCCESS, timezone.now()
+            run.save(update_fields=["status", "finished_at", "qbo_calls", "counts", "changed_months"])
     except NotConnectedError as error:
         return finish_skipped(run, connection, f"needs reconnect: {error}")
     except QuickBooksError as error:

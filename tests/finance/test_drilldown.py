@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from finance.models import FigureDrilldown, MonthlySnapshot, QuickBooksConnection, RunStatus, SyncLogEntry
 from finance.quickbooks import drilldown
-from finance.quickbooks.figures import FIGURES
+from finance.quickbooks.figures import FIGURES, FigureRow
 from finance.quickbooks.pull import sync_connection
 from qbsandbox import demo
 from tests import qbo
@@ -91,7 +91,7 @@ def test_every_demo_months_rows_add_up_to_each_figure(admin, company, demo_realm
     # One document per month and figure, each counting its rows.
     documents = FigureDrilldown.objects.filter(entity=entity)
     assert documents.count() == 3 * len(FIGURES)
-    assert all(d.row_count == len(d.rows) for d in documents)
+    assert all(d.row_count == len(drilldown.decoded(d)) for d in documents)
     assert {s.txn_type for s in sources if s.figure == "revenue"} == {"Payment"}
     if currency != "USD":  # foreign-currency rows are there, each within a cent of amount × rate
         foreign = [s for s in sources if s.exchange_rate != 1]
@@ -205,7 +205,7 @@ def test_drilldown_pages_refuse_sales_and_other_companies(client, entity, sales_
 def test_a_figure_without_rows_has_an_empty_drilldown_that_says_so(admin, entity, books):
     sync_connection(connection=connect(admin, entity, books.realm), trigger="manual", today=TODAY)
     june = FigureDrilldown.objects.get(entity=entity, month=date(2025, 6, 1), figure="revenue")
-    assert (june.rows, june.row_count) == ([], 0)  # synced, and QuickBooks shows no payment in June
+    assert (june.rows, june.row_count) == ("", 0)  # synced, and QuickBooks shows no payment in June
     url = reverse("finance:figure_sources", args=[entity.pk, "2025-06", "revenue"])
     assert url in admin.get(reverse("finance:snapshots", args=[entity.pk])).content.decode()
     page = admin.get(url).content.decode()
@@ -225,3 +225,19 @@ def test_months_before_the_window_keep_the_rows_of_their_last_sync(admin, entity
     assert run.status == RunStatus.SUCCESS, run.error_message
     assert drilldown.sources_of(entity.pk, date(2025, 3, 1)) == march
     assert FigureDrilldown.objects.filter(entity=entity, month=date(2025, 7, 1)).count() == len(FIGURES)
+
+
+@pytest.mark.parametrize(
+    "party",
+    ["O'Brien & Söhne", 'Acme, "Turbines" Ltd', "Line one\nline two", "=HYPERLINK(1)", " padded ", "", "東京 株式会社"],
+)
+def test_a_document_gives_back_every_row_exactly(party):
+    row = FigureRow(
+        month=date(2025, 4, 1), figure="ar_balance", txn_type="Invoice", txn_id="12", txn_date=date(2025, 3, 30),
+        party=party, doc_number="INV,7", linked_txn_id="", amount=Decimal("1234.50"),
+        exchange_rate=Decimal("83.3000001"), home_amount=Decimal("102833.85"),
+    )  # fmt: skip
+    document = FigureDrilldown(month=row.month, figure=row.figure, realm_id="9341", rows=drilldown.encoded([row, row]))
+    back = drilldown.decoded(document)
+    assert [tuple(s) for s in back] == [(row.month, row.figure, "9341", *row[2:])] * 2
+    assert str(back[0].amount) == "1234.50" and str(back[0].exchange_rate) == "83.3000001"

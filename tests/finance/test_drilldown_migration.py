@@ -54,10 +54,10 @@ def test_rows_become_one_document_per_month_and_figure_and_come_back(at_0005):
         (january, "ar_balance", "9341", 2),
         (february, "ar_balance", "9341", 1),
     ]
-    assert documents[0].rows == [  # by date, then Id; amounts as exact text
-        ["Invoice", "7", "2023-11-02", "O'Brien & Söhne", "D7", "", "10.00", "1", "10.00"],
-        ["Invoice", "12", "2023-12-30", "Amy", "D12", "", "10.00", "83.3", "833.00"],
-    ]
+    assert documents[0].rows == (  # CSV by date, then Id; amounts as exact text
+        "Invoice,7,2023-11-02,O'Brien & Söhne,D7,,10.00,1,10.00\n"
+        "Invoice,12,2023-12-30,Amy,D12,,10.00,83.3,833.00\n"
+    )
 
     apps = migrate([BEFORE])
     back = apps.get_model("finance", "FigureSource").objects.order_by("month", "txn_date")
