@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, get_type_hints
 
 from django.utils import timezone
 
@@ -46,21 +46,8 @@ TITLES = {
 }
 
 
-class Source(NamedTuple):
-    """One drill-down row as the page and the CSV read it."""
-
-    month: date
-    figure: str
-    realm_id: str
-    txn_type: str
-    txn_id: str
-    txn_date: date
-    party: str
-    doc_number: str
-    linked_txn_id: str
-    amount: Decimal
-    exchange_rate: Decimal
-    home_amount: Decimal
+# One drill-down row as the page and the CSV read it: the realm it came from, then the row's fields.
+Source = NamedTuple("Source", [("realm_id", str), *get_type_hints(FigureRow).items()])
 
 
 # --- writing (inside the sync's transaction) ----------------------------------------------------
@@ -98,7 +85,7 @@ def replace_sources(*, entity_id: int, realm_id: str, months: list[date], rows: 
 def decoded(document: FigureDrilldown) -> list[Source]:
     month, figure, realm_id = document.month, document.figure, document.realm_id
     return [
-        Source(month, figure, realm_id, kind, txn_id, date.fromisoformat(day), party, number, linked,
+        Source(realm_id, month, figure, kind, txn_id, date.fromisoformat(day), party, number, linked,
                Decimal(amount), Decimal(rate), Decimal(home))
         for kind, txn_id, day, party, number, linked, amount, rate, home in csv.reader(io.StringIO(document.rows))
     ]  # fmt: skip
