@@ -227,19 +227,15 @@ class FigureDrilldown(models.Model):
 
     Each successful sync replaces the documents of every month and figure of its window (an empty
     one when QuickBooks shows no row), in the transaction that writes the figures. ``rows`` is CSV
-    text, one line per transaction with the ``ROW_FIELDS`` columns, dates and amounts as their
-    exact text; ``home_amount`` is in cents and a document's rows add up to its figure exactly (see
-    ``figures.drilldown_rows``).
+    text, one line per transaction with the fields of ``figures.FigureRow`` after month and figure
+    (txn_type, txn_id, txn_date, party, doc_number, linked_txn_id, amount, exchange_rate,
+    home_amount), dates and amounts as their exact text; ``home_amount`` is in cents and a
+    document's rows add up to its figure exactly (see ``figures.drilldown_rows``).
 
     One document per figure rather than a table row per transaction: the rows are only ever read
     whole, one figure or one month at a time, and an hourly sync of a busy company would otherwise
     delete and insert tens of thousands of rows (and their index entries) every hour. CSV rather
     than JSON: a third smaller, and written in half the time."""
-
-    ROW_FIELDS = (
-        "txn_type", "txn_id", "txn_date", "party", "doc_number", "linked_txn_id", "amount", "exchange_rate",
-        "home_amount",
-    )  # fmt: skip
 
     # db_index off: the unique (entity, month, figure) index serves lookups by entity too.
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+", db_index=False)
@@ -247,7 +243,7 @@ class FigureDrilldown(models.Model):
     figure = models.CharField(max_length=12)
     realm_id = models.CharField(max_length=40)
     row_count = models.PositiveIntegerField(default=0)
-    rows = models.TextField(blank=True)  # CSV: ROW_FIELDS, one line per transaction
+    rows = models.TextField(blank=True)  # CSV, one line per transaction (see above)
 
     class Meta:
         constraints = [

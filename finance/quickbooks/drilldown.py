@@ -54,8 +54,8 @@ Source = NamedTuple("Source", [("realm_id", str), *get_type_hints(FigureRow).ite
 
 
 def encoded(rows: list[FigureRow]) -> str:
-    """Rows as their document keeps them: CSV, ``FigureDrilldown.ROW_FIELDS`` (the row's fields
-    after month and figure), dates and amounts as their exact text (``str``), never a float."""
+    """Rows as their document keeps them: CSV of each row's fields after month and figure (the
+    document holds those two), dates and amounts as their exact text (``str``), never a float."""
     text = io.StringIO()
     csv.writer(text, lineterminator="\n").writerows(row[2:] for row in rows)
     return text.getvalue()

@@ -275,10 +275,9 @@ def applications(payments: list[dict], txn_type: str) -> dict[str, list[tuple[da
     return applied
 
 
-def balance_at(document: dict, applied: list[tuple[date, Decimal]], day: date) -> Decimal:
-    """Open balance at the end of ``day``: today's Balance plus what payments dated later took off."""
-    paid_later = sum((amount for paid_on, amount in applied if paid_on > day), ZERO)
-    return amount_of(document, "Balance") + paid_later
+def balance_at(balance: Decimal, applied: list[tuple[date, Decimal]], day: date) -> Decimal:
+    """Open balance at the end of ``day``: today's ``balance`` plus what payments dated later took off."""
+    return balance + sum((amount for paid_on, amount in applied if paid_on > day), ZERO)
 
 
 def balance_rows(
@@ -288,13 +287,12 @@ def balance_rows(
     ends = [(month, month_end(month)) for month in months]
     for document in documents:
         facts = txn_facts(document)
-        paid = applied.get(facts.txn_id, ())
-        balance = amount_of(document, "Balance")
+        paid = applied.get(facts.txn_id, [])
+        balance = amount_of(document, "Balance")  # read once for all months
         for month, end in ends:
             if facts.txn_date > end:
                 continue
-            # balance_at(), with the document's own facts read once for all months.
-            owed = balance + sum((amount for paid_on, amount in paid if paid_on > end), ZERO) if paid else balance
+            owed = balance_at(balance, paid, end)
             # Paid, voided (all zeros) and over-credited documents owe nothing: no row.
             if owed > 0:
                 yield figure_row(month=month, figure=figure, txn_type=txn_type, txn=facts, amount=owed)
