@@ -277,6 +277,8 @@ def applications(payments: list[dict], txn_type: str) -> dict[str, list[tuple[da
 
 def balance_at(balance: Decimal, applied: list[tuple[date, Decimal]], day: date) -> Decimal:
     """Open balance at the end of ``day``: today's ``balance`` plus what payments dated later took off."""
+    if not applied:  # most documents: nothing paid, no generator to build (once per document and month)
+        return balance
     return balance + sum((amount for paid_on, amount in applied if paid_on > day), ZERO)
 
 
