@@ -6,9 +6,11 @@ Production mode (DJANGO_DEBUG=0) refuses to start without its secrets and passes
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -80,7 +82,18 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = required_in_production("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me-0123456789")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# SITE_URL builds the OAuth redirect URI registered with Intuit: production serves it over TLS.
+if not DEBUG and (urlsplit(SITE_URL).scheme != "https" or not urlsplit(SITE_URL).hostname):
+    raise ImproperlyConfigured(
+        "SITE_URL must be an https:// URL when DJANGO_DEBUG is off, not "
+        f"{env_str('SITE_URL') or 'unset'!r} "
+        "(it builds the QuickBooks OAuth redirect URI <SITE_URL>/finance/qb/callback)"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# /django-admin/ is mounted only when this is on (see otiumwork/urls.py): by default in development,
+# in production only when the operator asks for it.
+DJANGO_ADMIN_ENABLED = env_bool("DJANGO_ADMIN_ENABLED", DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -88,8 +101,12 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver then serves static files through WhiteNoise too, as production.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "csp",
     "accounts",
     "sales",
     "finance",
@@ -97,6 +114,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -104,6 +123,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.MembershipMiddleware",
+    # Last: turns a locked-out login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "otiumwork.urls"
@@ -148,6 +169,24 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Login throttling (django-axes) -----------------------------------------------------------
+# After LOGIN_FAILURE_LIMIT failed log-ins for one username from one address, that pair is locked
+# out for LOGIN_LOCKOUT_MINUTES; the login page then answers 429 with the lockout page saying how
+# long to wait. A successful log-in clears the count. Attempts are kept in the database.
+AUTHENTICATION_BACKENDS = [
+    "accounts.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts made while locked out do not extend the lockout: the wait shown stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_VERBOSE = False
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -155,7 +194,37 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# WhiteNoise serves the static files from the app server itself. In production mode `collectstatic`
+# writes them under content-hashed names with compressed copies, served with a far-future cache
+# header; in development they come straight from static/ (no collectstatic needed).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Decided when the settings load (pytest turns DEBUG off later): development serves static/ as edited.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Content-Security-Policy (django-csp) -----------------------------------------------------
+# Scripts and stylesheets come from this origin only: no inline script, no event-handler attribute,
+# no style attribute. An inline <style> or <script> element needs the request's nonce
+# (`{{ request.csp_nonce }}`); none does today. Sent in development too, so the browser tests see it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Security (production mode) -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -202,11 +271,19 @@ QBO_HTTP_TIMEOUT = float(env_str("QBO_HTTP_TIMEOUT", "20"))
 # Intuit asks for a minute's pause (tests shorten both).
 QBO_RETRY_BACKOFF = float(env_str("QBO_RETRY_BACKOFF", "1"))
 QBO_THROTTLE_WAIT = float(env_str("QBO_THROTTLE_WAIT", "60"))
-# A pull run still marked running after this long is taken as dead (its worker was killed).
-QBO_SYNC_LOCK_SECONDS = env_int("QBO_SYNC_LOCK_SECONDS", 900)
+# A run (pull or push) makes no QuickBooks call after this many seconds: it fails as "took too long".
+# With each call bounded by QBO_HTTP_TIMEOUT, a run still marked running well past this is known to
+# have lost its worker, and the next sync of its connection records it so (finance/quickbooks/runs.py).
+QBO_RUN_DEADLINE = env_int("QBO_RUN_DEADLINE", 600)
 # /finance/qb marks an entity's figures "stale" when its last successful sync is older than this.
 QBO_STALE_AFTER_HOURS = env_int("QBO_STALE_AFTER_HOURS", 2)
 CRON_TOKEN = env_str("CRON_TOKEN")
+CRON_TOKEN_MIN_LENGTH = 32
+if CRON_TOKEN and not DEBUG and len(CRON_TOKEN) < CRON_TOKEN_MIN_LENGTH:
+    raise ImproperlyConfigured(
+        f"CRON_TOKEN must be at least {CRON_TOKEN_MIN_LENGTH} characters when DJANGO_DEBUG is off "
+        f"(it has {len(CRON_TOKEN)}); generate one with: python -c \"import secrets; print(secrets.token_urlsafe(32))\""
+    )
 # Fernet keys for secrets at rest, newest first (see README: key rotation).
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 if not FIELD_ENCRYPTION_KEYS and not DEBUG:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,5 +9,9 @@ urlpatterns = [
     path("sales/", include("sales.urls")),
     path("finance/", include("finance.urls")),
     path("api/cron/qb-sync-all", cron.qb_sync_all, name="cron_qb_sync_all"),
-    path("django-admin/", admin.site.urls),
 ]
+
+# Django's admin is an operator's tool: mounted only when DJANGO_ADMIN_ENABLED is on (by default in
+# development, never in production unless the operator turns it on).
+if settings.DJANGO_ADMIN_ENABLED:
+    urlpatterns.append(path("django-admin/", admin.site.urls))

@@ -21,6 +21,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-0123456789",
     "DJANGO_ALLOWED_HOSTS": "otiumwork.com",
+    "SITE_URL": "https://otiumwork.com",
     "FIELD_ENCRYPTION_KEYS": "r1ZQ3Ywz0m4eYb8Gv2c5yB0L0nUoJpKj3m6aX2wQk0E=",
 }
 CLEARED = (
@@ -30,6 +31,9 @@ CLEARED = (
     "QBO_LOCAL_URL",
     "QBO_SANDBOX_MOUNT",
     "DJANGO_SECRET_KEY",
+    "SITE_URL",
+    "CRON_TOKEN",
+    "DJANGO_ADMIN_ENABLED",
 )
 
 
@@ -86,6 +90,11 @@ def test_production_mode_offers_no_local_sandbox():
         ({**PRODUCTION, "DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY must be set"),
         ({**PRODUCTION, "FIELD_ENCRYPTION_KEYS": ""}, "FIELD_ENCRYPTION_KEYS must be set"),
         ({**PRODUCTION, "QBO_SANDBOX_MOUNT": "1"}, "never runs in production mode"),
+        ({**PRODUCTION, "SITE_URL": ""}, "SITE_URL must be an https:// URL"),
+        ({**PRODUCTION, "SITE_URL": "http://otiumwork.com"}, "SITE_URL must be an https:// URL"),
+        ({**PRODUCTION, "SITE_URL": "otiumwork.com"}, "SITE_URL must be an https:// URL"),
+        ({**PRODUCTION, "CRON_TOKEN": "short-token"}, "CRON_TOKEN must be at least 32 characters"),
+        ({**PRODUCTION, "DJANGO_ADMIN_ENABLED": "perhaps"}, "DJANGO_ADMIN_ENABLED must be a boolean"),
     ],
 )
 def test_bad_configuration_stops_with_a_clear_message(env, message):
@@ -102,3 +111,48 @@ def test_production_mode_passes_the_deployment_checklist():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_accepts_an_https_site_url_and_a_long_cron_token():
+    found = run(
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.SITE_URL, len(settings.CRON_TOKEN))",
+        **{**PRODUCTION, "SITE_URL": "https://app.otiumwork.com/", "CRON_TOKEN": "c" * 32},
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.split() == ["https://app.otiumwork.com", "32"]
+
+
+def test_development_keeps_its_http_site_url_and_any_cron_token():
+    found = run(
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.SITE_URL, settings.CRON_TOKEN)",
+        CRON_TOKEN="dev",
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.split() == ["http://127.0.0.1:8000", "dev"]
+
+
+ADMIN_PROBE = (
+    "import django; django.setup(); from django.test import Client; from django.urls import Resolver404, resolve\n"
+    "try:\n    print(resolve('/django-admin/login/').view_name)\n"
+    "except Resolver404:\n    print(Client().get('/django-admin/login/', secure=True).status_code)"
+)
+
+
+@pytest.mark.parametrize(
+    "env,found",
+    [
+        ({}, "admin:login"),  # development: mounted
+        ({"DJANGO_ADMIN_ENABLED": "0"}, "404"),
+        (PRODUCTION, "404"),  # production: off unless asked for
+        ({**PRODUCTION, "DJANGO_ADMIN_ENABLED": "1"}, "admin:login"),
+    ],
+    ids=["development", "development-off", "production", "production-on"],
+)
+def test_django_admin_is_mounted_only_when_enabled(env, found, tmp_path):
+    # An empty SQLite file: answering 404 reads no table.
+    local = {"SQLITE_PATH": str(tmp_path / "db.sqlite3"), "DJANGO_ALLOWED_HOSTS": "testserver"}
+    result = run(ADMIN_PROBE, **{**env, **local})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == found
