@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from qbsandbox import models, reports, writes
+from qbsandbox import faults, models, reports, writes
 from qbsandbox.catalog import BY_LOWER, CREATABLE, KNOWN
 from qbsandbox.clock import response_time
 from qbsandbox.exceptions import (
@@ -53,7 +53,7 @@ def handle(req: Request, store: Store, realm_id: str, rest: str) -> Response:
 
 
 def _injected_fault(store: Store, realm_id: str) -> Response | None:
-    fault = models.take_fault(store, realm_id)
+    fault = faults.take_fault(store, realm_id)
     if fault is None:
         return None
     if fault["kind"] == "throttle":

@@ -59,6 +59,20 @@ CREATABLE = {
     "Bill",
     "BillPayment",
 }
+# Standard lists every company holds (a few dozen rows each): filtered in Python on these fields
+# (plus Id and MetaData times) instead of through indexed columns. ExchangeRate rows are computed.
+REFERENCE: dict[str, set[str]] = {
+    "Account": {
+        "Name", "FullyQualifiedName", "AccountType", "AccountSubType", "Classification", "Active", "AcctNum",
+        "SubAccount", "CurrentBalance",
+    },
+    "PaymentMethod": {"Name", "Type", "Active"},
+    "TaxCode": {"Name", "Active", "Taxable", "TaxGroup"},
+    "TaxRate": {"Name", "Active", "RateValue"},
+    "TaxAgency": {"DisplayName"},
+    "CompanyCurrency": {"Code", "Name", "Active"},
+    "ExchangeRate": {"SourceCurrencyCode", "TargetCurrencyCode", "AsOfDate"},
+}
 NAME_LISTS = {"Customer", "Vendor", "Employee", "Item"}  # queries see only Active rows by default
 PEOPLE = {"Customer", "Vendor", "Employee"}  # DisplayName is unique across these
 

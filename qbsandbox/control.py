@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qbsandbox import models, pages, writes
+from qbsandbox import demo, faults, generate, models, pages, writes
 from qbsandbox.catalog import BY_LOWER, CREATABLE
 from qbsandbox.exceptions import QboFault
 from qbsandbox.responses import HTML, Request, Response, json_response, text_response
@@ -29,7 +29,11 @@ def apps(req: Request, store: Store) -> Response:
     if not body.get("client_id") or not body.get("client_secret"):
         return _json({"error": "client_id and client_secret are required"}, 400)
     models.register_app(
-        store, str(body["client_id"]), str(body["client_secret"]), body.get("redirect_uris") or []
+        store,
+        str(body["client_id"]),
+        str(body["client_secret"]),
+        body.get("redirect_uris") or [],
+        rotate_refresh_tokens=bool(body.get("rotate_refresh_tokens", False)),
     )
     return _json(models.get_app(store, str(body["client_id"])), 201)
 
@@ -38,7 +42,7 @@ def realms(req: Request, store: Store) -> Response:
     if req.method == "GET":
         return _json({"realms": models.list_realms(store)})
     body = _body(req)
-    realm_id = models.create_realm(
+    realm_id = generate.create_realm(
         store,
         name=str(body.get("name") or "Sandbox Company"),
         currency=str(body.get("currency") or "USD"),
@@ -67,13 +71,13 @@ def _known_realm(store: Store, realm_id: str) -> Response | None:
     return None
 
 
-def faults(req: Request, store: Store, realm_id: str) -> Response:
+def realm_faults(req: Request, store: Store, realm_id: str) -> Response:
     missing = _known_realm(store, realm_id)
     if missing:
         return missing
     body = _body(req)
     try:
-        models.inject_fault(
+        faults.inject_fault(
             store,
             realm_id,
             str(body.get("kind")),
@@ -102,6 +106,35 @@ def entities(req: Request, store: Store, realm_id: str, entity: str) -> Response
         return _json({name: writes.insert_entity(store, realm_id, name, _body(req))}, 201)
     except QboFault as fault:
         return _json({"Fault": fault.fault_body()}, 400)
+
+
+def query(req: Request, store: Store, realm_id: str) -> Response:
+    """`GET /_sandbox/realms/{id}/query?query=...`: the QueryResponse object, no token needed (tests'
+    look at what the books hold, not counted as an API call)."""
+    missing = _known_realm(store, realm_id)
+    if missing:
+        return missing
+    try:
+        return _json(models.query_entities(store, realm_id, req.query.get("query", "")))
+    except QboFault as fault:
+        return _json({"Fault": fault.fault_body()}, 400)
+
+
+def read(req: Request, store: Store, realm_id: str, entity: str, entity_id: str) -> Response:
+    """`GET /_sandbox/realms/{id}/entities/{Type}/{Id}`: one stored entity, as a read answers it."""
+    missing = _known_realm(store, realm_id)
+    if missing:
+        return missing
+    name = BY_LOWER.get(entity.lower(), entity)
+    try:
+        return _json({name: models.read_entity(store, realm_id, name, entity_id)})
+    except QboFault as fault:
+        return _json({"Fault": fault.fault_body()}, 404 if fault.code == "610" else 400)
+
+
+def seed_demo(req: Request, store: Store) -> Response:
+    """`POST /_sandbox/demo` `{"today": "2025-06-30"}`: the demo companies and app (idempotent)."""
+    return _json({"realms": demo.seed_demo_realms(store, today=_body(req).get("today"))}, 201)
 
 
 # QuickBooks' web app paths of transaction pages (`https://app.qbo.intuit.com/app/{path}?txnId=ID`, and

@@ -1,5 +1,6 @@
-"""Deterministic demo data: a company's customers, vendors, an employee, items, and `size` transactions
-(invoices, payments, bills, bill payments) over the 12 months before `today`.
+"""Deterministic demo data: a company's standard lists (`standard`), customers, vendors, an employee,
+items, and `size` transactions (invoices, payments, bills, bill payments) over the 12 months before
+`today`.
 
 Same seed, name, currency and `today` give identical data. Everything is built in memory with the same
 builders the API uses, then written in one transaction with `executemany`, so 50,000 transactions
@@ -20,6 +21,7 @@ from qbsandbox import models
 from qbsandbox.clock import date_at
 from qbsandbox.entities import ZERO, round2
 from qbsandbox.profile import company_info, preferences
+from qbsandbox.standard import standard_rows
 from qbsandbox.store import Store
 
 CUSTOMER_NAMES = [
@@ -110,6 +112,7 @@ def generate_realm(
     """Create (once) a realm full of deterministic data; returns its realm id."""
     realm_id = realm_id or default_realm_id(name, currency, seed, size)
     if models.get_realm(store, realm_id) is not None:
+        add_missing_standard_rows(store, realm_id)
         return realm_id
     day = _as_date(today) or store.now_dt().date()
     plan = Plan(realm_id, currency, multicurrency, random.Random(f"{seed}:{name}:{currency}"), day)
@@ -118,9 +121,47 @@ def generate_realm(
     stamp = date_at((day - timedelta(days=400)).isoformat(), 9)
     plan.add("CompanyInfo", company_info(realm or {}, now=stamp))
     plan.add("Preferences", preferences(realm or {}, now=stamp))
+    for entity, bodies in standard_rows(realm or {}, stamp).items():
+        for body in bodies:
+            plan.add(entity, body)
     _fill(plan, size)
     _write(store, plan)
     return realm_id
+
+
+def create_realm(
+    store: Store,
+    *,
+    name: str,
+    currency: str = "USD",
+    multicurrency: bool = False,
+    seed: int = 0,
+    size: int = 0,
+    today: str | None = None,
+    realm_id: str | None = None,
+) -> str:
+    """The control API's new company: `size` generated transactions, a random realm id unless given."""
+    return generate_realm(
+        store,
+        name=name,
+        currency=currency,
+        seed=seed,
+        size=size,
+        today=today,
+        multicurrency=multicurrency,
+        realm_id=realm_id or models.new_realm_id(),
+    )
+
+
+def add_missing_standard_rows(store: Store, realm_id: str) -> None:
+    """A realm made before the sandbox kept standard lists gets them (once) when seeded again."""
+    if models.query_entities(store, realm_id, "SELECT COUNT(*) FROM Account")["totalCount"]:
+        return
+    realm = models.get_realm(store, realm_id) or {}
+    rows = standard_rows(realm, store.now(realm_id))
+    with store.write() as db:
+        for entity, bodies in rows.items():
+            models.save_entities(db, realm_id, entity, bodies)
 
 
 def _as_date(value: str | date | None) -> date | None:

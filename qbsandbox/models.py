@@ -14,8 +14,11 @@ from typing import Any
 
 from qbsandbox import catalog
 from qbsandbox.catalog import COLUMNS, entity_name, index_columns, order_sql, where_sql
+from qbsandbox.clock import meta_time
+from qbsandbox.entities import exchange_rate
 from qbsandbox.exceptions import invalid_id, object_not_found
-from qbsandbox.query import parse
+from qbsandbox.query import Query, parse
+from qbsandbox.reference import filter_rows, page_rows
 from qbsandbox.responses import RawJSON, dumps, loads
 from qbsandbox.store import Store
 
@@ -35,12 +38,20 @@ _INSERT = (
 
 # -- apps ------------------------------------------------------------------------------------------
 def register_app(
-    store: Store, client_id: str, client_secret: str, redirect_uris: list[str] | None = None
+    store: Store,
+    client_id: str,
+    client_secret: str,
+    redirect_uris: list[str] | None = None,
+    *,
+    rotate_refresh_tokens: bool = False,
 ) -> None:
+    """`rotate_refresh_tokens`: every refresh returns a new refresh token and retires the old one at
+    once (the harder case for a client), instead of Intuit's same-value-for-a-day."""
     with store.write() as db:
         db.execute(
-            "INSERT OR REPLACE INTO apps (client_id, client_secret, redirect_uris) VALUES (?, ?, ?)",
-            (client_id, client_secret, json.dumps(list(redirect_uris or []))),
+            "INSERT OR REPLACE INTO apps (client_id, client_secret, redirect_uris, rotate_refresh) "
+            "VALUES (?, ?, ?, ?)",
+            (client_id, client_secret, json.dumps(list(redirect_uris or [])), int(rotate_refresh_tokens)),
         )
 
 
@@ -52,6 +63,7 @@ def get_app(store: Store, client_id: str) -> dict[str, Any] | None:
         "client_id": row["client_id"],
         "client_secret": row["client_secret"],
         "redirect_uris": json.loads(row["redirect_uris"]),
+        "rotate_refresh_tokens": bool(row["rotate_refresh"]),
     }
 
 
@@ -93,32 +105,6 @@ def _realm_dict(row: Any) -> dict[str, Any]:
     }
 
 
-def create_realm(
-    store: Store,
-    *,
-    name: str,
-    currency: str = "USD",
-    multicurrency: bool = False,
-    seed: int = 0,
-    size: int = 0,
-    today: str | None = None,
-    realm_id: str | None = None,
-) -> str:
-    """A new company filled with `size` generated transactions; returns its realm id."""
-    from qbsandbox.generate import generate_realm  # generate builds on this module
-
-    return generate_realm(
-        store,
-        name=name,
-        currency=currency,
-        seed=seed,
-        size=size,
-        today=today,
-        multicurrency=multicurrency,
-        realm_id=realm_id or new_realm_id(),
-    )
-
-
 # -- clock -----------------------------------------------------------------------------------------
 def advance_clock(store: Store, seconds: float, realm_id: str | None = None) -> None:
     set_clock_offset(
@@ -145,57 +131,7 @@ def clock(store: Store, realm_id: str | None = None) -> dict[str, Any]:
     return {"offset_seconds": store.clock_offset(realm_id), "now": store.now_dt(realm_id).isoformat()}
 
 
-# -- faults and call counts ------------------------------------------------------------------------
-FAULT_KINDS = ("throttle", "error", "hang", "revoke", "oauth_error", "oauth_hang")
-# oauth_* faults hit the token and revoke endpoints (for tokens of the realm); the others hit the
-# Accounting API of the realm.
-OAUTH_FAULT_PREFIX = "oauth_"
-
-
-def inject_fault(
-    store: Store,
-    realm_id: str,
-    kind: str,
-    *,
-    count: int = 1,
-    after: int = 0,
-    seconds: float = 30,
-    retry_after: int | None = None,
-) -> None:
-    if kind not in FAULT_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
-    if kind == "revoke" and after == 0:
-        from qbsandbox.tokens import revoke_realm
-
-        revoke_realm(store, realm_id)
-        return
-    with store.write() as db:
-        db.execute(
-            "INSERT INTO faults (realm_id, kind, remaining, skip, seconds, retry_after) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (realm_id, kind, count, after, seconds, retry_after),
-        )
-
-
-def take_fault(store: Store, realm_id: str, *, oauth: bool = False) -> dict[str, Any] | None:
-    """The fault this call must suffer, if any: every queued fault first lets its `after` calls pass.
-
-    `oauth` picks the faults of the token/revoke endpoints instead of the Accounting API's."""
-    kind_filter = "kind LIKE 'oauth\\_%' ESCAPE '\\'" if oauth else "kind NOT LIKE 'oauth\\_%' ESCAPE '\\'"
-    with store.write() as db:
-        rows = db.execute(
-            f"SELECT * FROM faults WHERE realm_id = ? AND remaining > 0 AND {kind_filter} ORDER BY seq",  # noqa: S608
-            (realm_id,),
-        ).fetchall()
-        for row in rows:
-            if row["skip"] > 0:
-                db.execute("UPDATE faults SET skip = skip - 1 WHERE seq = ?", (row["seq"],))
-                continue
-            db.execute("UPDATE faults SET remaining = remaining - 1 WHERE seq = ?", (row["seq"],))
-            return dict(row)
-    return None
-
-
+# -- call counts ---------------------------------------------------------------------------------
 def count_call(store: Store, realm_id: str, kind: str) -> None:
     with store.write() as db:
         db.execute(
@@ -233,9 +169,22 @@ def remember_request(store: Store, realm_id: str, request_id: str, status: int, 
 
 
 # -- entities --------------------------------------------------------------------------------------
+# QuickBooks' US sales-tax pseudo-codes have words for Ids; the table's key is an integer, so they are
+# stored under negative numbers (ordered TAX, NON before the numbered codes, as QBO lists them).
+PSEUDO_IDS = {"TAX": -2, "NON": -1}
+
+
+def storage_id(entity_id: Any) -> int | None:
+    """The integer key of an entity Id (None when it cannot be one)."""
+    text = str(entity_id)
+    if text.isdigit():
+        return int(text)
+    return PSEUDO_IDS.get(text)
+
+
 def entity_row(realm_id: str, entity: str, body: dict[str, Any]) -> tuple[Any, ...]:
     columns = index_columns(entity, body)
-    return (realm_id, entity, int(body["Id"]), *[columns[c] for c in COLUMNS], dumps(body))
+    return (realm_id, entity, storage_id(body["Id"]), *[columns[c] for c in COLUMNS], dumps(body))
 
 
 def save_entities(db: Any, realm_id: str, entity: str, bodies: list[dict[str, Any]]) -> None:
@@ -256,17 +205,25 @@ def take_doc_number(db: Any, realm_id: str) -> str:
 
 
 def load_entity(db: Any, realm_id: str, entity: str, entity_id: Any) -> dict[str, Any] | None:
-    if not str(entity_id).isdigit():
+    key = storage_id(entity_id)
+    if key is None:
         return None
     row = db.execute(
         "SELECT body FROM entities WHERE realm_id = ? AND type = ? AND id = ?",
-        (realm_id, entity, int(entity_id)),
+        (realm_id, entity, key),
     ).fetchone()
     return loads(row["body"]) if row else None
 
 
+def delete_entity(db: Any, realm_id: str, entity: str, entity_id: Any) -> None:
+    db.execute(
+        "DELETE FROM entities WHERE realm_id = ? AND type = ? AND id = ?",
+        (realm_id, entity, storage_id(entity_id)),
+    )
+
+
 def read_entity(store: Store, realm_id: str, entity: str, entity_id: str) -> dict[str, Any]:
-    if not entity_id.isdigit():
+    if storage_id(entity_id) is None:
         raise invalid_id(entity_id)
     body = load_entity(store.read(), realm_id, entity, entity_id)
     if body is None:
@@ -280,6 +237,8 @@ def query_entities(store: Store, realm_id: str, text: str, *, raw: bool = False)
     `raw`: rows of a `SELECT *` come back as their stored JSON text (RawJSON), for the wire."""
     query = parse(text)
     query.entity = entity_name(query.entity)
+    if query.entity in catalog.REFERENCE:
+        return _query_reference(store, realm_id, query)
     if query.entity not in stored_types():  # QBO knows it; the sandbox keeps none of them
         return {"totalCount": 0} if query.count else {}
     clauses, params = where_sql(query.entity, query.where)
@@ -301,6 +260,51 @@ def query_entities(store: Store, realm_id: str, text: str, *, raw: bool = False)
     return {query.entity: bodies, "startPosition": query.start, "maxResults": len(bodies)}
 
 
+def _query_reference(store: Store, realm_id: str, query: Query) -> dict[str, Any]:
+    """A standard list (accounts, tax codes...): a few dozen rows, filtered and sorted in Python, so
+    any of their fields may be filtered on without an indexed column."""
+    rows = filter_rows(query.entity, _reference_rows(store, realm_id, query.entity), query.where)
+    if query.count:
+        return {"totalCount": len(rows)}
+    page = page_rows(query, rows)
+    if not page:
+        return {}
+    bodies = [_project(body, query.fields) for body in page]
+    return {query.entity: bodies, "startPosition": query.start, "maxResults": len(bodies)}
+
+
+def _reference_rows(store: Store, realm_id: str, entity: str) -> list[dict[str, Any]]:
+    if entity == "ExchangeRate":
+        return exchange_rates(store, realm_id)
+    rows = store.read().execute(
+        "SELECT body FROM entities WHERE realm_id = ? AND type = ? ORDER BY id", (realm_id, entity)
+    )
+    return [loads(row["body"]) for row in rows]
+
+
+def exchange_rates(store: Store, realm_id: str, as_of: str | None = None) -> list[dict[str, Any]]:
+    """One rate per currency of a multicurrency company, into its home currency, from the fixed table."""
+    realm = get_realm(store, realm_id)
+    if realm is None or not realm["multicurrency"]:
+        return []
+    day, stamp = as_of or store.today(realm_id), meta_time(store.now(realm_id))
+    currencies = _reference_rows(store, realm_id, "CompanyCurrency")
+    return [
+        {
+            "SourceCurrencyCode": row["Code"],
+            "TargetCurrencyCode": realm["currency"],
+            "Rate": exchange_rate(row["Code"], realm["currency"]),
+            "AsOfDate": day,
+            "domain": "QBO",
+            "sparse": False,
+            "SyncToken": "0",
+            "MetaData": {"LastUpdatedTime": stamp},
+        }
+        for row in currencies
+        if row.get("Active", True)
+    ]
+
+
 def _project(body: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     if not fields:
         return body
@@ -309,4 +313,4 @@ def _project(body: dict[str, Any], fields: list[str]) -> dict[str, Any]:
 
 
 def stored_types() -> set[str]:
-    return set(catalog.FILTERABLE) | {"CompanyInfo", "Preferences"}
+    return set(catalog.FILTERABLE) | set(catalog.REFERENCE) | {"CompanyInfo", "Preferences"}

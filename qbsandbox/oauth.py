@@ -8,7 +8,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from qbsandbox import models, pages, tokens
+from qbsandbox import faults, models, pages, tokens
 from qbsandbox.exceptions import OAuthError
 from qbsandbox.idtoken import id_token, jwks
 from qbsandbox.responses import HTML, TOKEN_JSON, Request, Response, json_response, redirect, text_response
@@ -120,7 +120,7 @@ def _token_body(req: Request, store: Store, client_id: str, pair: dict[str, Any]
         {
             "expires_in": tokens.ACCESS_TTL,
             "token_type": "bearer",
-            "x_refresh_token_expires_in": tokens.REFRESH_TTL,
+            "x_refresh_token_expires_in": pair.get("refresh_expires_in", tokens.REFRESH_TTL),
             "refresh_token": pair["refresh_token"],
             "access_token": pair["access_token"],
         }
@@ -153,7 +153,7 @@ def _injected_oauth_fault(store: Store, token: str) -> Response | None:
     """An injected oauth_error answers 500 as Intuit's token server does when it fails;
     oauth_hang waits first (only this request's thread)."""
     realm_id = tokens.realm_of(store, token)
-    fault = models.take_fault(store, realm_id, oauth=True) if realm_id else None
+    fault = faults.take_fault(store, realm_id, oauth=True) if realm_id else None
     if fault is None:
         return None
     if fault["kind"] == "oauth_hang":

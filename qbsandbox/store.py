@@ -19,7 +19,8 @@ from qbsandbox.clock import realm_zone
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS apps (
-    client_id TEXT PRIMARY KEY, client_secret TEXT NOT NULL, redirect_uris TEXT NOT NULL DEFAULT '[]'
+    client_id TEXT PRIMARY KEY, client_secret TEXT NOT NULL, redirect_uris TEXT NOT NULL DEFAULT '[]',
+    rotate_refresh INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS realms (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, currency TEXT NOT NULL, multicurrency INTEGER NOT NULL,
@@ -72,6 +73,14 @@ class Store:
         self.path = str(path)
         self._local = threading.local()
         self.connection().executescript(SCHEMA)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Columns added since a database file was created (CREATE TABLE IF NOT EXISTS keeps old tables)."""
+        db = self.connection()
+        columns = {row["name"] for row in db.execute("PRAGMA table_info(apps)")}
+        if "rotate_refresh" not in columns:
+            db.execute("ALTER TABLE apps ADD COLUMN rotate_refresh INTEGER NOT NULL DEFAULT 0")
 
     def connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)

@@ -16,9 +16,10 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from qbsandbox.app import SandboxApp, make_app
 from qbsandbox.server import ThreadingWSGIServer, build_server
@@ -37,7 +38,8 @@ def control(base_url: str, method: str, path: str, body: dict[str, Any] | None =
             headers={"Content-Type": "application/json", "Accept": "application/json"},
         )
         response = conn.getresponse()
-        data = json.loads(response.read() or b"null")
+        # Amounts as Decimal, as the sandbox stores them (a float would not compare equal to one).
+        data = json.loads(response.read() or b"null", parse_float=Decimal)
     finally:
         conn.close()
     if response.status >= 400:
@@ -50,12 +52,17 @@ def register_app(
     client_id: str | None = None,
     client_secret: str | None = None,
     redirect_uris: list[str] | None = None,
+    rotate_refresh_tokens: bool = False,
 ) -> dict[str, Any]:
-    """Register an app (random credentials unless given); returns client_id, client_secret, redirect_uris."""
+    """Register an app (random credentials unless given); returns client_id, client_secret, redirect_uris.
+
+    `rotate_refresh_tokens`: a new refresh token on every refresh, the old one failing at once
+    (default: Intuit's behaviour, the same value for 24 hours)."""
     body = {
         "client_id": client_id or f"test-client-{secrets.token_hex(6)}",
         "client_secret": client_secret or secrets.token_hex(16),
         "redirect_uris": redirect_uris or [],
+        "rotate_refresh_tokens": rotate_refresh_tokens,
     }
     return control(base_url, "POST", "apps", body)
 
@@ -110,6 +117,20 @@ def insert_entity(base_url: str, realm_id: str, entity: str, body: dict[str, Any
     return control(base_url, "POST", f"realms/{realm_id}/entities/{entity}", body)[entity]
 
 
+def query_entities(base_url: str, realm_id: str, text: str) -> dict[str, Any]:
+    """The `QueryResponse` object of a query in the realm (amounts as Decimal), without a token."""
+    return control(base_url, "GET", f"realms/{realm_id}/query?query={quote(text)}")
+
+
+def read_entity(base_url: str, realm_id: str, entity: str, entity_id: str) -> dict[str, Any]:
+    return control(base_url, "GET", f"realms/{realm_id}/entities/{entity}/{quote(str(entity_id))}")[entity]
+
+
+def seed_demo_realms(base_url: str, today: str | None = None) -> list[dict[str, Any]]:
+    """The demo companies and app (idempotent); returns the demo realms."""
+    return control(base_url, "POST", "demo", {"today": today} if today else {})["realms"]
+
+
 @dataclass
 class RunningSandbox:
     url: str
@@ -139,6 +160,15 @@ class RunningSandbox:
 
     def insert_entity(self, realm_id: str, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         return insert_entity(self.url, realm_id, entity, body)
+
+    def query_entities(self, realm_id: str, text: str) -> dict[str, Any]:
+        return query_entities(self.url, realm_id, text)
+
+    def read_entity(self, realm_id: str, entity: str, entity_id: str) -> dict[str, Any]:
+        return read_entity(self.url, realm_id, entity, entity_id)
+
+    def seed_demo_realms(self, today: str | None = None) -> list[dict[str, Any]]:
+        return seed_demo_realms(self.url, today)
 
 
 def start_sandbox(db_path: str | Path, host: str = "127.0.0.1") -> RunningSandbox:

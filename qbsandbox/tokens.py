@@ -1,8 +1,11 @@
 """OAuth 2.0 state: authorization codes, access and refresh tokens, rotation, expiry, revocation.
 
 Lifetimes follow Intuit: a code lives 10 minutes and works once, an access token 3600 s, a refresh
-token `x_refresh_token_expires_in` (8726400 s); every refresh returns a new refresh token and the old
-one stops working at once. Times are on the sandbox clock of the token's realm.
+token `x_refresh_token_expires_in` (8726400 s). A refresh answers with the same refresh token value for
+24 hours after that value was issued, then with a new value, and the previous one stops working
+(Intuit's "Validity of Refresh Token" article). An app registered with `rotate_refresh_tokens` gets a
+new refresh token on every refresh instead, the old one failing at once: the harder case for a
+client. Times are on the sandbox clock of the token's realm.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from qbsandbox.store import Store
 
 ACCESS_TTL = 3600
 REFRESH_TTL = 8726400
+REFRESH_REUSE = 86400  # seconds a refresh token value is handed back before a new one replaces it
 CODE_TTL = 600
 _ALNUM = string.ascii_letters + string.digits
 
@@ -75,10 +79,31 @@ def refresh(store: Store, client_id: str, refresh_token: str) -> dict[str, Any]:
             raise OAuthError("invalid_grant", description="Incorrect or invalid refresh token")
         if row["kind"] != "refresh" or row["client_id"] != client_id:
             raise OAuthError("invalid_grant", description="Incorrect Token type or clientID")
-        if row["expires_at"] < store.now(row["realm_id"]):
+        now = store.now(row["realm_id"])
+        if row["expires_at"] < now:
             raise OAuthError("invalid_grant", description="Incorrect or invalid refresh token")
+        issued_at = row["expires_at"] - REFRESH_TTL
+        if now - issued_at < REFRESH_REUSE and not _rotates(store, client_id):
+            access = _issue_access(db, client_id, row, now)
+            return {**access, "refresh_token": refresh_token, "refresh_expires_in": int(row["expires_at"] - now)}
         db.execute("UPDATE tokens SET state = 'rotated' WHERE token = ?", (refresh_token,))
         return _issue_pair(store, db, client_id, row["realm_id"], row["grant_id"], row["scope"])
+
+
+def _rotates(store: Store, client_id: str) -> bool:
+    app = get_app(store, client_id)
+    return bool(app and app["rotate_refresh_tokens"])
+
+
+def _issue_access(db: Any, client_id: str, row: Any, now: float) -> dict[str, Any]:
+    """A new access token of the refresh token's grant (the refresh token itself is kept)."""
+    access = _random("eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..", 120)
+    db.execute(
+        "INSERT INTO tokens (token, kind, client_id, realm_id, grant_id, scope, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (access, "access", client_id, row["realm_id"], row["grant_id"], row["scope"], now + ACCESS_TTL),
+    )
+    return {"realm_id": row["realm_id"], "scope": row["scope"], "access_token": access}
 
 
 def _issue_pair(

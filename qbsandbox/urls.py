@@ -21,8 +21,15 @@ ROUTES: list[tuple[set[str], re.Pattern[str], Handler]] = [
     ({"GET", "POST"}, re.compile(r"/v3/company/(?P<realm_id>[^/]+)/(?P<rest>.*)"), api.handle),
     ({"POST"}, re.compile(r"/_sandbox/apps"), control.apps),
     ({"GET", "POST"}, re.compile(r"/_sandbox/realms"), control.realms),
+    ({"POST"}, re.compile(r"/_sandbox/demo"), control.seed_demo),
+    ({"GET"}, re.compile(r"/_sandbox/realms/(?P<realm_id>[^/]+)/query"), control.query),
+    (
+        {"GET"},
+        re.compile(r"/_sandbox/realms/(?P<realm_id>[^/]+)/entities/(?P<entity>\w+)/(?P<entity_id>[^/]+)"),
+        control.read,
+    ),
     ({"GET", "POST"}, re.compile(r"/_sandbox/clock"), control.clock),
-    ({"POST"}, re.compile(r"/_sandbox/realms/(?P<realm_id>[^/]+)/faults"), control.faults),
+    ({"POST"}, re.compile(r"/_sandbox/realms/(?P<realm_id>[^/]+)/faults"), control.realm_faults),
     ({"GET"}, re.compile(r"/_sandbox/realms/(?P<realm_id>[^/]+)/calls"), control.calls),
     (
         {"POST"},

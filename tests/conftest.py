@@ -103,7 +103,9 @@ def local_quickbooks(settings, qbo_sandbox, company):
 
     settings.QBO_LOCAL_URL = qbo_sandbox.url
     settings.QBO_HTTP_TIMEOUT = 5
-    app = qbo_sandbox.register_app()
+    # Rotation on every refresh: the harder case for the product's token handling (Intuit itself
+    # hands back the same refresh token for a day).
+    app = qbo_sandbox.register_app(rotate_refresh_tokens=True)
     QuickBooksSettings.objects.create(
         company=company, client_id=app["client_id"], client_secret=app["client_secret"], environment="local"
     )

@@ -38,7 +38,7 @@ def admin(client, admin_user):
 @pytest.fixture
 def demo_realms(local_quickbooks):
     """The three demo companies in the test sandbox (seeding is idempotent)."""
-    demo.seed_demo_realms(local_quickbooks.sandbox.app.store, today=DEMO_TODAY.isoformat())
+    local_quickbooks.sandbox.seed_demo_realms(today=DEMO_TODAY.isoformat())
     return {name: realm_id for realm_id, name, *_ in demo.DEMO_REALMS}
 
 

@@ -19,7 +19,6 @@ from finance.models import (
     SyncRun,
 )
 from finance.quickbooks.pull import sync_connection
-from qbsandbox import models as sandbox_models
 from tests import qbo
 from tests.builders import make_snapshot
 from tests.finance.qbo_books import Books
@@ -234,12 +233,11 @@ def independent_figures(rows: dict[str, list[dict]], months: list[date]) -> dict
 
 
 def all_rows(sandbox, realm: str) -> dict[str, list[dict]]:
-    store = sandbox.app.store
     out = {}
     for kind in ("Invoice", "Payment", "Bill", "BillPayment"):
         rows, start = [], 1
-        while page := sandbox_models.query_entities(
-            store, realm, f"SELECT * FROM {kind} STARTPOSITION {start} MAXRESULTS 1000"  # noqa: S608
+        while page := sandbox.query_entities(
+            realm, f"SELECT * FROM {kind} STARTPOSITION {start} MAXRESULTS 1000"  # noqa: S608
         ).get(kind):
             rows += page
             start += 1000

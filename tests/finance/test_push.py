@@ -21,7 +21,6 @@ from finance.models import (
 from finance.quickbooks.client import QuickBooksClient, quote
 from finance.quickbooks.errors import QueryError
 from finance.quickbooks.push import PushError, push_sale_as_invoice
-from qbsandbox import models as sandbox_models
 from sales.models import SaleStatus
 from tests import qbo
 from tests.builders import make_client, make_company, make_entity, make_sale, make_user
@@ -50,17 +49,17 @@ def usd_realm(connect, entity):
 
 
 class Books:
-    """What the sandbox holds for one realm, read straight from its store (not through the API)."""
+    """What the sandbox holds for one realm, read through its control API (not the Accounting API)."""
 
     def __init__(self, local_quickbooks, realm_id: str):
         self.sandbox, self.realm_id = local_quickbooks.sandbox, realm_id
 
     def query(self, entity: str, where: str) -> list[dict]:
         text = f"SELECT * FROM {entity} WHERE {where} MAXRESULTS 1000"  # noqa: S608 - the sandbox's parser
-        return sandbox_models.query_entities(self.sandbox.app.store, self.realm_id, text).get(entity, [])
+        return self.sandbox.query_entities(self.realm_id, text).get(entity, [])
 
     def invoice(self, invoice_id: str) -> dict:
-        return sandbox_models.read_entity(self.sandbox.app.store, self.realm_id, "Invoice", invoice_id)
+        return self.sandbox.read_entity(self.realm_id, "Invoice", invoice_id)
 
     def invoices_of(self, customer_id: str) -> list[dict]:
         return self.query("Invoice", f"CustomerRef = {quote(customer_id)}")

@@ -100,7 +100,7 @@ def test_tie_out_matches_on_books_without_credit_memos(admin, entity, books, loc
 
 @pytest.mark.django_db
 def test_tie_out_reports_the_credit_memo_of_the_demo_realm_as_the_difference(admin, company, local_quickbooks):
-    demo.seed_demo_realms(local_quickbooks.sandbox.app.store, today=DEMO_TODAY.isoformat())
+    local_quickbooks.sandbox.seed_demo_realms(today=DEMO_TODAY.isoformat())
     entity = make_entity(company, "SoftInWay Inc", "USD", "America/New_York")
     run = sync_connection(
         connection=connect(admin, entity, demo.DEMO_CREDIT_MEMO["realm_id"]), trigger="manual", today=DEMO_TODAY
