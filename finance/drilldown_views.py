@@ -8,10 +8,11 @@ from django.shortcuts import render
 
 from accounts.permissions import FINANCE_ROLES, member_required
 
+from . import drilldown_pages
 from .models import MonthlySnapshot, QuickBooksConnection
+from .presentation import FIGURE_TITLES, restatement_text
 from .quickbooks import drilldown
-from .quickbooks.figures import FIGURES
-from .quickbooks.pull import FIGURE_LABELS
+from .quickbooks.figures import FIGURE_LABELS, FIGURES
 from .views import company_entity, parse_month
 
 
@@ -31,7 +32,7 @@ def figure_sources(request, entity_id: int, month: str, figure: str):
     month_start, figure = parse_month(month), checked_figure(figure)
     snapshot = MonthlySnapshot.objects.filter(entity=entity, month=month_start).first()
     sources = drilldown.sources_of(entity.pk, month_start, figure)
-    total = drilldown.total(sources)
+    total = drilldown_pages.total(sources)
     shown = getattr(snapshot, figure) if snapshot else None
     restated = drilldown.restatements(request.membership.company.pk, entity.pk, [month_start]).get(month_start, [])
     return render(
@@ -42,14 +43,14 @@ def figure_sources(request, entity_id: int, month: str, figure: str):
             "month": month_start,
             "figure": figure,
             "label": FIGURE_LABELS[figure],
-            "title": drilldown.TITLES[figure],
-            "columns": drilldown.COLUMNS[figure],
-            "lines": drilldown.web_app_links(sources, connection_of(entity)),
+            "title": FIGURE_TITLES[figure],
+            "columns": drilldown_pages.COLUMNS[figure],
+            "lines": drilldown_pages.web_app_links(sources, connection_of(entity)),
             "total": total,
             "shown": shown,
             "edited": shown is not None and shown != total,
-            "restatements": [(r.when, r.text(FIGURE_LABELS)) for r in restated if figure in {c[0] for c in r.changes}],
-            "figures": [(name, FIGURE_LABELS[name]) for name in FIGURES],
+            "restatements": [(r.when, restatement_text(r)) for r in restated if figure in {c[0] for c in r.changes}],
+            "figures": list(FIGURE_LABELS.items()),
         },
     )
 
@@ -62,7 +63,7 @@ def figure_sources_csv(request, entity_id: int, month: str, figure: str | None =
     if figure is not None:
         checked_figure(figure)
     sources = drilldown.sources_of(entity.pk, month_start, figure)
-    body = drilldown.sources_csv(drilldown.web_app_links(sources, connection_of(entity)))
+    body = drilldown_pages.sources_csv(drilldown_pages.web_app_links(sources, connection_of(entity)))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     name = f"{entity.pk}-{month_start:%Y-%m}-{figure or 'all'}.csv"
     response["Content-Disposition"] = f'attachment; filename="quickbooks-rows-{name}"'

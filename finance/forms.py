@@ -1,6 +1,7 @@
 from django import forms
 
-from .models import Environment, MonthlySnapshot, QuickBooksSettings
+from .models import MonthlySnapshot, QuickBooksSettings
+from .quickbooks.environments import Environment
 
 
 class SnapshotForm(forms.ModelForm):

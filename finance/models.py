@@ -1,28 +1,19 @@
-"""Monthly figures of each entity."""
-
-from datetime import date
-from decimal import Decimal
+"""Monthly figures of each entity, and the QuickBooks connection, runs and log behind them."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.models import Company, Entity
+from finance.money import ZERO
+from finance.quickbooks.environments import Environment
 
 from .encryption import EncryptedTextField
-
-ZERO = Decimal("0.00")
-
-
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)
 
 
 class MonthlySnapshot(models.Model):
     """One entity's month. The four QuickBooks figures are overwritten by a sync for months in
     its window; the other fields only people edit."""
-
-    QUICKBOOKS_FIGURES = ("ar_balance", "revenue", "ap_balance", "expenses")
 
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="snapshots")
     month = models.DateField(help_text="The first day of the month.")
@@ -50,12 +41,6 @@ class MonthlySnapshot(models.Model):
     def clean(self) -> None:
         if self.month and self.month.day != 1:
             raise ValidationError({"month": "A snapshot month is stored as its first day."})
-
-
-class Environment(models.TextChoices):
-    PRODUCTION = "production", "Production (Intuit)"
-    SANDBOX = "sandbox", "Sandbox (Intuit developer sandbox)"
-    LOCAL = "local", "Local QuickBooks sandbox (demo and tests)"
 
 
 class QuickBooksSettings(models.Model):
@@ -185,6 +170,10 @@ class SyncRun(models.Model):
     retryable = models.BooleanField(default=False)
     # A pull's comparison with QuickBooks' aged reports (finance/quickbooks/tieout.py); {} if none.
     tie_out = models.JSONField(default=dict, blank=True)
+    # A push names its sale: its running run is the claim a second push of the sale waits for.
+    sale = models.ForeignKey(
+        "sales.Sale", on_delete=models.SET_NULL, null=True, blank=True, related_name="quickbooks_runs"
+    )
 
     class Meta:
         ordering = ["-queued_at", "-id"]

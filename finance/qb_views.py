@@ -14,7 +14,7 @@ from .connection_health import add_health
 from .forms import QuickBooksSettingsForm
 from .models import QuickBooksConnection, QuickBooksSettings
 from .quickbooks.connect import Callback, ConnectError, disconnect, finish_connect, start_connect
-from .quickbooks.tokens import redirect_uri
+from .quickbooks.environments import redirect_uri
 
 
 def settings_form(company, data=None) -> QuickBooksSettingsForm:
@@ -26,13 +26,16 @@ def settings_form(company, data=None) -> QuickBooksSettingsForm:
     )
 
 
-def settings_context(company, form=None) -> dict:
+def settings_section_context(company, form=None) -> dict:
+    """What the QuickBooks section of the settings page shows: the form and the redirect URI."""
     return {"qb_form": form or settings_form(company), "qb_redirect_uri": redirect_uri()}
 
 
 @require_POST
 @member_required(*ADMIN_ONLY)
 def save_settings(request):
+    """Save the section and go back to the settings page; a form with errors is shown again on a
+    page of its own, with what was typed (never the secret)."""
     company = request.membership.company
     form = settings_form(company, request.POST)
     if form.is_valid():
@@ -41,9 +44,7 @@ def save_settings(request):
         saved.save()
         messages.success(request, "QuickBooks settings saved.")
         return redirect("settings")
-    from accounts.views import render_settings
-
-    return render_settings(request, qb_form=form, status=400)
+    return render(request, "finance/qb_settings.html", {"qb_form": form}, status=400)
 
 
 def dashboard_rows(company) -> list[dict]:
@@ -98,9 +99,7 @@ def callback(request):
         error=params.get("error", ""),
     )
     try:
-        connection = finish_connect(
-            session=request.session, user=request.user, callback=answer, timeout=settings.QBO_HTTP_TIMEOUT
-        )
+        connection = finish_connect(session=request.session, user=request.user, callback=answer)
     except ConnectError as error:
         messages.error(request, str(error))
     else:

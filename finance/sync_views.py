@@ -19,8 +19,8 @@ from accounts.models import Entity
 from accounts.permissions import FINANCE_ROLES, member_required
 
 from .models import QuickBooksConnection, RunStatus, RunTrigger, SyncAction, SyncDirection, SyncLogEntry, SyncRun
+from .presentation import change_lines
 from .quickbooks.jobs import queue_sync
-from .quickbooks.pull import change_lines
 
 LOG_PAGE_SIZE = 50
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

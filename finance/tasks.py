@@ -1,4 +1,7 @@
-"""Celery tasks of the QuickBooks integration: thin wrappers that load rows by id and call the services."""
+"""Celery tasks of the QuickBooks integration: thin wrappers that load rows by id and call the services.
+
+``finance.quickbooks.jobs`` sends ``sync_connection_task`` by its name (it must not import this
+module, which imports it)."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from accounts.permissions import FINANCE_ROLES, member_required
 from .chart import figures_chart
 from .forms import MonthPickForm, SnapshotForm
 from .models import MonthlySnapshot
+from .presentation import restatement_text
 from .quickbooks import drilldown
-from .quickbooks.pull import FIGURE_LABELS
 
 
 def company_entity(request, entity_id: int) -> Entity:
@@ -43,7 +43,7 @@ def snapshot_table(request, entity_id: int):
     for snapshot in snapshots:
         snapshot.drilldown = snapshot.month in synced
         latest = restated.get(snapshot.month)
-        snapshot.restatement = (latest[0].when, latest[0].text(FIGURE_LABELS)) if latest else None
+        snapshot.restatement = (latest[0].when, restatement_text(latest[0])) if latest else None
     pick = MonthPickForm(request.GET or None)
     if request.GET and pick.is_valid():
         return redirect(

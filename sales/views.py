@@ -6,20 +6,14 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import Entity, Role
+from accounts.models import Entity
 from accounts.permissions import FINANCE_ROLES, member_required
 from finance.models import ConnectionStatus, QuickBooksConnection
 from finance.quickbooks.push import PushError, push_sale_as_invoice
 
 from .forms import ClientForm, SaleForm, SaleStatusForm
 from .models import Client, Sale, SaleStatus
-
-
-def visible_sales(membership):
-    sales = Sale.objects.filter(company=membership.company).select_related("entity", "client", "salesperson")
-    if membership.role == Role.SALES:
-        sales = sales.filter(salesperson_id=membership.user_id)
-    return sales
+from .selectors import visible_sales
 
 
 def editable_sale(request, sale_id: int) -> Sale:

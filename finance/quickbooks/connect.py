@@ -24,10 +24,9 @@ from finance.models import (
     SyncDirection,
 )
 from finance.quickbooks import oauth
-from finance.quickbooks.client import QuickBooksClient
 from finance.quickbooks.errors import QuickBooksError
 from finance.quickbooks.synclog import write_log
-from finance.quickbooks.tokens import auth_client, quickbooks_urls, store_tokens
+from finance.quickbooks.tokens import auth_client, new_client, store_tokens
 
 SESSION_KEY = "quickbooks_oauth_states"
 STATE_TTL = 600  # seconds
@@ -109,20 +108,15 @@ def _check_realm_free(entity: Entity, realm_id: str) -> None:
         )
 
 
-def _company_facts(environment: str, realm_id: str, access_token: str, timeout: float) -> tuple[str, str]:
-    client = QuickBooksClient(
-        api_base=quickbooks_urls(environment).api_base,
-        realm_id=realm_id,
-        access_token=access_token,
-        timeout=timeout,
-    )
+def _company_facts(environment: str, realm_id: str, access_token: str) -> tuple[str, str]:
+    client = new_client(environment=environment, realm_id=realm_id, access_token=access_token)
     info = client.company_info()
     preferences = client.preferences()
     currency = (preferences.get("CurrencyPrefs") or {}).get("HomeCurrency", {}).get("value", "")
     return info.get("CompanyName", ""), currency
 
 
-def finish_connect(*, session, user, callback: Callback, timeout: float) -> QuickBooksConnection:
+def finish_connect(*, session, user, callback: Callback) -> QuickBooksConnection:
     """Handle Intuit's redirect back. Raises ConnectError with the admin's message on any failure."""
     stash = _take_state(session, callback.state)
     entity = _entity_for(stash, user)
@@ -142,7 +136,7 @@ def finish_connect(*, session, user, callback: Callback, timeout: float) -> Quic
     client = auth_client(qb_settings, environment)
     try:
         tokens = oauth.exchange_code(client, code=callback.code, realm_id=callback.realm_id)
-        name, currency = _company_facts(environment, callback.realm_id, tokens.access_token, timeout)
+        name, currency = _company_facts(environment, callback.realm_id, tokens.access_token)
     except QuickBooksError as error:
         raise ConnectError(f"{entity.name} was not connected: {error.message or error}") from error
     return _save_connection(entity, user, environment, callback.realm_id, tokens, name, currency)

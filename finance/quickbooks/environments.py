@@ -1,19 +1,24 @@
-"""Where QuickBooks lives for each environment: every URL the integration calls, in one place.
+"""Where QuickBooks lives for each environment: every URL the integration calls, in one place, and
+the OAuth redirect URI of this site.
 
-`production` and `sandbox` are Intuit's own hosts; `local` puts Intuit's paths under one base URL
-chosen by the caller (the Django settings read it from QBO_LOCAL_URL), so a stand-in server is
-reached exactly as Intuit is. Nothing here reads settings or the environment.
+`production` and `sandbox` are Intuit's own hosts; `local` puts Intuit's paths under one base URL,
+the setting QBO_LOCAL_URL, so a stand-in server is reached exactly as Intuit is (docs/sync.md,
+"Environments"). ``urls_for`` takes that base as an argument; ``quickbooks_urls`` and
+``redirect_uri`` read the settings.
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
 
-class Environment(StrEnum):
-    PRODUCTION = "production"
-    SANDBOX = "sandbox"
-    LOCAL = "local"
+
+class Environment(models.TextChoices):
+    PRODUCTION = "production", "Production (Intuit)"
+    SANDBOX = "sandbox", "Sandbox (Intuit developer sandbox)"
+    LOCAL = "local", "Local QuickBooks sandbox (demo and tests)"
 
 
 @dataclass(frozen=True)
@@ -32,10 +37,6 @@ class QuickBooksUrls:
         QuickBooks names it (`invoice`, `recvpayment`, `bill`, `billpayment`, `creditmemo`)."""
         query = urlencode({"txnId": txn_id, **({"realmId": realm_id} if self.realm_in_links else {})})
         return f"{self.web_app}/app/{path}?{query}"
-
-    def company_url(self, realm_id: str) -> str:
-        """Base of the Accounting API for one company: `{api_base}/v3/company/{realmId}`."""
-        return f"{self.api_base}/v3/company/{realm_id}"
 
 
 # Same hosts in both Intuit environments (the sandbox discovery document lists them too).
@@ -64,7 +65,7 @@ _INTUIT = {
 
 
 def local_urls(base_url: str) -> QuickBooksUrls:
-    """Intuit's paths under one base URL (SPEC 2a)."""
+    """Intuit's paths under one base URL."""
     base = base_url.rstrip("/")
     if not base.startswith(("http://", "https://")):
         raise ValueError(
@@ -93,3 +94,13 @@ def urls_for(environment: str, *, local_base_url: str) -> QuickBooksUrls:
     if env is Environment.LOCAL:
         return local_urls(local_base_url)
     return _INTUIT[env]
+
+
+def quickbooks_urls(environment: str) -> QuickBooksUrls:
+    """The URLs of `environment`, the local one under the setting QBO_LOCAL_URL."""
+    return urls_for(environment, local_base_url=settings.QBO_LOCAL_URL)
+
+
+def redirect_uri() -> str:
+    """The callback URL to register at Intuit, built from the setting SITE_URL."""
+    return settings.SITE_URL + reverse("finance:qb_callback")

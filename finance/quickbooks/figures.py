@@ -21,10 +21,27 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
-FIGURES = ("revenue", "expenses", "ar_balance", "ap_balance")
+from finance.money import CENT, ZERO, rounded
+
+
+class Figure(NamedTuple):
+    """One of the four figures a sync owns: its snapshot field, its label, what its rows are."""
+
+    name: str
+    label: str
+    rows: str
+
+
+# The figures in the order people read them; every list of figures in the product comes from here.
+FIGURE_LIST = (
+    Figure("revenue", "revenue", "payments applied to invoices"),
+    Figure("expenses", "expenses", "bills"),
+    Figure("ar_balance", "open AR", "invoices open at the month's end"),
+    Figure("ap_balance", "open AP", "bills open at the month's end"),
+)
+FIGURES = tuple(figure.name for figure in FIGURE_LIST)
+FIGURE_LABELS = {figure.name: figure.label for figure in FIGURE_LIST}
 FIGURE_RANK = {figure: rank for rank, figure in enumerate(FIGURES)}
-CENT = Decimal("0.01")
-ZERO = Decimal(0)
 ONE = Decimal(1)
 
 
@@ -333,30 +350,10 @@ def figure_rows(
     return sorted(rows, key=row_order)
 
 
-def rounded(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def monthly_figures(
-    *,
-    months: list[date],
-    invoices: Iterable[dict],
-    payments: Iterable[dict],
-    bills: Iterable[dict],
-    bill_payments: Iterable[dict],
-) -> dict[date, MonthFigures]:
-    """The four figures of every month in ``months`` (zeros when QuickBooks shows nothing happened).
-
-    Rows are summed unrounded and each figure is rounded once: rounding each row first would drift by
-    up to half a cent per row.
-    """
-    months = checked_months(months)
-    rows = figure_rows(months=months, invoices=invoices, payments=payments, bills=bills, bill_payments=bill_payments)
-    return figures_of_rows(months, rows)
-
-
 def figures_of_rows(months: list[date], rows: Iterable[FigureRow]) -> dict[date, MonthFigures]:
-    """The four figures of each month from its rows (``figure_rows``), each rounded once."""
+    """The four figures of each month from its rows (``figure_rows``), zeros where QuickBooks shows
+    nothing happened. Rows are summed unrounded and each figure is rounded once: rounding each row
+    first would drift by up to half a cent per row."""
     totals = {(month, figure): ZERO for month in months for figure in FIGURES}
     for row in rows:
         totals[row.month, row.figure] += row.home_amount

@@ -1,22 +1,28 @@
 """Queue pull syncs as background jobs: one connection (Sync now) or every active one (the hourly
-beat task and the cron endpoint, SPEC 6).
+beat task and the cron endpoint).
 
 Each job is recorded as a ``queued`` run first; the Celery task is sent only once that row is
 committed (``transaction.on_commit``), so a worker always finds it. A connection whose previous
 pull is still queued or running is not queued again.
+
+The task is sent by its registered name: the tasks module imports this one, never the reverse.
+With jobs inline (no broker), sending a task runs it at once; a sync that raises there is already
+recorded as failed on its run, so the fan-out goes on with the next connection.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 
-from django.conf import settings
+from celery import current_app
 from django.db import transaction
-from django.utils import timezone
 
 from finance.models import ConnectionStatus, QuickBooksConnection, RunStatus, SyncDirection, SyncRun
-from finance.quickbooks.pull import finish_skipped, record_run
+from finance.quickbooks import runs
+
+SYNC_TASK = "finance.tasks.sync_connection_task"
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,44 +30,38 @@ class QueuedSyncs:
     queued: int = 0
     skipped_running: int = 0
     needs_reconnect: int = 0
+    failed: int = 0  # with jobs inline: queued syncs that ended in error before the answer
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
 
-def _send(run: SyncRun) -> None:
-    from finance.tasks import sync_connection_task  # tasks import the services, not the reverse
+def send_sync(run: SyncRun) -> None:
+    """Send the run's sync job once the run is committed. A job that raises while running inline
+    is logged here: its run already holds the failure."""
+    args = (run.connection_id, run.trigger)
+    kwargs = {"user_id": run.started_by_id, "run_id": run.pk}
 
-    user_id = run.started_by_id
-    transaction.on_commit(
-        lambda: sync_connection_task.delay(run.connection_id, run.trigger, user_id=user_id, run_id=run.pk)
-    )
+    def send() -> None:
+        try:
+            current_app.signature(SYNC_TASK, args=args, kwargs=kwargs).delay()
+        except Exception:  # noqa: BLE001 - only an inline job raises here; the others must still run
+            logger.exception("QuickBooks sync job of run %s raised; its run records the failure", run.pk)
 
-
-def unfinished_pull(connection: QuickBooksConnection) -> SyncRun | None:
-    """The connection's pull run that is still queued or running (and not abandoned), if any."""
-    since = timezone.now() - timedelta(seconds=settings.QBO_SYNC_LOCK_SECONDS)
-    return (
-        SyncRun.objects.filter(
-            connection=connection,
-            direction=SyncDirection.PULL,
-            status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
-            queued_at__gt=since,
-        )
-        .order_by("-queued_at", "-id")
-        .first()
-    )
+    transaction.on_commit(send)
 
 
 def queue_sync(*, connection: QuickBooksConnection, trigger: str, started_by=None) -> SyncRun:
     """Sync now: the run already queued or running for this connection, else a new queued one."""
-    with transaction.atomic():
-        QuickBooksConnection.objects.select_for_update().filter(pk=connection.pk).exists()
-        pending = unfinished_pull(connection)
+    with runs.connection_locked(connection.pk):
+        runs.close_lost(connection)
+        pending = runs.unfinished(connection)
         if pending is not None:
             return pending
-        run = record_run(connection=connection, trigger=trigger, started_by=started_by)
-        _send(run)
+        run = runs.record(
+            connection=connection, direction=SyncDirection.PULL, trigger=trigger, started_by=started_by
+        )
+        send_sync(run)
         return run
 
 
@@ -69,6 +69,7 @@ def queue_all_syncs(*, trigger: str) -> QueuedSyncs:
     """One job per active connection of every company. A connection that needs reconnecting gets a
     ``skipped`` run and log line; one whose previous pull is unfinished gets a ``skipped`` run too."""
     counts = QueuedSyncs()
+    queued: list[int] = []
     connections = (
         QuickBooksConnection.objects.exclude(realm_id="")
         .filter(status__in=[ConnectionStatus.CONNECTED, ConnectionStatus.NEEDS_RECONNECT])
@@ -76,17 +77,19 @@ def queue_all_syncs(*, trigger: str) -> QueuedSyncs:
         .order_by("pk")
     )
     for connection in connections:
-        with transaction.atomic():
-            QuickBooksConnection.objects.select_for_update().filter(pk=connection.pk).exists()
+        with runs.connection_locked(connection.pk):
+            runs.close_lost(connection)
+            busy = runs.unfinished(connection) is not None
+            run = runs.record(connection=connection, direction=SyncDirection.PULL, trigger=trigger)
             if connection.status != ConnectionStatus.CONNECTED:
-                run = record_run(connection=connection, trigger=trigger)
-                finish_skipped(run, connection, "needs reconnect; an admin must connect it again.")
+                runs.skip(run, "needs reconnect; an admin must connect it again.")
                 counts.needs_reconnect += 1
-            elif unfinished_pull(connection) is not None:
-                run = record_run(connection=connection, trigger=trigger)
-                finish_skipped(run, connection, "the previous sync of this connection is still going.")
+            elif busy:
+                runs.skip(run, "the previous sync of this connection is still going.")
                 counts.skipped_running += 1
             else:
-                _send(record_run(connection=connection, trigger=trigger))
+                send_sync(run)
+                queued.append(run.pk)
                 counts.queued += 1
+    counts.failed = SyncRun.objects.filter(pk__in=queued, status=RunStatus.ERROR).count()
     return counts

@@ -1,9 +1,9 @@
 """One pull sync of one connection: QuickBooks invoices, bills and payments -> the entity's monthly
-snapshots (SPEC 4).
+snapshots (docs/sync.md).
 
 Order of work, so that a failure never leaves half-synced months:
-1. record the run (``SyncRun``) before any call;
-2. take the connection's pull lock: a second sync while one runs is recorded ``skipped``;
+1. record the run before any call, and start it under the connection's lock (``runs.py``: a second
+   sync while one runs is recorded ``skipped``);
 3. fetch every row the figures need, in as few HTTP calls as the 1000-row page allows (up to 30
    queries share one ``batch`` call);
 4. compute the window's figures and their drill-down rows with the pure functions of ``figures.py``;
@@ -21,11 +21,10 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,21 +32,19 @@ from finance.models import (
     ConnectionStatus,
     MonthlySnapshot,
     QuickBooksConnection,
-    RunStatus,
     SyncAction,
     SyncDirection,
     SyncLogEntry,
     SyncRun,
 )
-from finance.quickbooks import figures, tieout
-from finance.quickbooks.client import PAGE_LIMIT, QuickBooksClient, quote
+from finance.money import money_text
+from finance.quickbooks import figures, runs, tieout
+from finance.quickbooks.client import PAGE_LIMIT, CallCounter, QuickBooksClient, quote
 from finance.quickbooks.drilldown import replace_sources
 from finance.quickbooks.errors import QuickBooksError
-from finance.quickbooks.synclog import write_log
+from finance.quickbooks.figures import FIGURE_LABELS, FIGURES
 from finance.quickbooks.tokens import NotConnectedError, with_client
 
-# The snapshot fields a sync owns, in the order people read them, with their labels.
-FIGURE_LABELS = {"revenue": "revenue", "expenses": "expenses", "ar_balance": "open AR", "ap_balance": "open AP"}
 ID_CHUNK = 500  # ids per `Id IN (...)` query: well under a page, and a short statement
 # Only these keys of a fetched row are kept: what figures.py reads (and what tells two copies apart).
 ROW_KEYS = (
@@ -67,75 +64,6 @@ class Fetched:
     bill_payments: list[dict] = field(default_factory=list)
     credit_memos: list[dict] = field(default_factory=list)  # open ones, for the tie-out only
     counts: dict[str, int] = field(default_factory=dict)
-
-
-# --- the run and its lock -----------------------------------------------------------------------
-
-
-def record_run(
-    *, connection: QuickBooksConnection, trigger: str, started_by=None, status: str = RunStatus.QUEUED
-) -> SyncRun:
-    return SyncRun.objects.create(
-        connection=connection,
-        entity_id=connection.entity_id,
-        direction=SyncDirection.PULL,
-        trigger=trigger,
-        started_by=started_by,
-        status=status,
-    )
-
-
-def running_pull(connection_id: int, *, exclude_run_id: int | None = None):
-    """Pull runs of the connection that hold its lock: running, and younger than the lock timeout
-    (an older one lost its worker and no longer blocks)."""
-    since = timezone.now() - timedelta(seconds=settings.QBO_SYNC_LOCK_SECONDS)
-    runs = SyncRun.objects.filter(
-        connection_id=connection_id, direction=SyncDirection.PULL, status=RunStatus.RUNNING, started_at__gt=since
-    )
-    return runs.exclude(pk=exclude_run_id) if exclude_run_id else runs
-
-
-def log_run(run: SyncRun, connection: QuickBooksConnection, action: str, message: str) -> None:
-    """A sync log line about the run as a whole (skipped, failed, tie-out unavailable)."""
-    write_log(
-        connection=connection,
-        direction=SyncDirection.PULL,
-        action=action,
-        message=message,
-        run=run,
-        object_type="SyncRun",
-        object_ref=str(run.pk),
-    )
-
-
-def finish_skipped(run: SyncRun, connection: QuickBooksConnection, reason: str) -> SyncRun:
-    run.status, run.finished_at, run.error_message = RunStatus.SKIPPED, timezone.now(), reason
-    run.save(update_fields=["status", "finished_at", "error_message"])
-    log_run(run, connection, SyncAction.SKIPPED, f"Sync skipped: {reason}")
-    return run
-
-
-def take_lock(run: SyncRun, connection: QuickBooksConnection) -> bool:
-    """Mark the run running unless another pull of the connection is running; else skip it.
-
-    The connection row is locked while checking (PostgreSQL), and SQLite's write transactions are
-    serialized, so two workers cannot both see the lock free."""
-    with transaction.atomic():
-        QuickBooksConnection.objects.select_for_update().filter(pk=connection.pk).exists()
-        if running_pull(connection.pk, exclude_run_id=run.pk).exists():
-            finish_skipped(run, connection, "another sync of this connection is still running.")
-            return False
-        run.status, run.started_at = RunStatus.RUNNING, timezone.now()
-        run.save(update_fields=["status", "started_at"])
-        return True
-
-
-def fail_run(run: SyncRun, connection: QuickBooksConnection, message: str, *, retryable: bool) -> SyncRun:
-    run.status, run.finished_at = RunStatus.ERROR, timezone.now()
-    run.error_message, run.retryable = message, retryable
-    run.save(update_fields=["status", "finished_at", "error_message", "retryable", "qbo_calls", "counts"])
-    log_run(run, connection, SyncAction.ERROR, f"Sync failed, no figure was changed: {message}")
-    return run
 
 
 # --- fetching -----------------------------------------------------------------------------------
@@ -187,9 +115,9 @@ def by_id_queries(name: str, entity: str, ids: list[str], page_size: int) -> dic
 
 
 def fetch_rows(client: QuickBooksClient, *, since: date, page_size: int = PAGE_LIMIT) -> Fetched:
-    """Every row SPEC 4 lists for a window starting on ``since``, in few batch calls: each query's
-    first page with its count, then all further pages at once, then the documents that payments
-    link to but that no query brought (by Id)."""
+    """Every row the figures need (docs/sync.md, "What is fetched") for a window starting on
+    ``since``, in few batch calls: each query's first page with its count, then all further pages
+    at once, then the documents that payments link to but that no query brought (by Id)."""
     dated = f"TxnDate >= {quote(since.isoformat())}"
     selects = {
         "invoices": ("Invoice", dated),
@@ -233,16 +161,12 @@ def fetch_rows(client: QuickBooksClient, *, since: date, page_size: int = PAGE_L
 # --- writing ------------------------------------------------------------------------------------
 
 
-def money_text(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
-
-
 def month_label(month: date) -> str:
     return f"{month:%Y-%m}"
 
 
 def new_values(figures_of_month: figures.MonthFigures) -> dict[str, Decimal]:
-    return {name: getattr(figures_of_month, name) for name in FIGURE_LABELS}
+    return {name: getattr(figures_of_month, name) for name in FIGURES}
 
 
 def log_entry(run: SyncRun, connection: QuickBooksConnection, month: date, action: str, message: str, details):
@@ -344,7 +268,7 @@ def write_months(
         changed.append({"month": month_label(month), "action": "updated", "changes": changes})
     MonthlySnapshot.objects.bulk_create(to_create)
     if to_update:
-        MonthlySnapshot.objects.bulk_update(to_update, [*FIGURE_LABELS, "updated_at", "updated_by"])
+        MonthlySnapshot.objects.bulk_update(to_update, [*FIGURES, "updated_at", "updated_by"])
     SyncLogEntry.objects.bulk_create(lines)
     counts = {
         "months_created": len(to_create),
@@ -352,21 +276,6 @@ def write_months(
         "months_unchanged": len(monthly) - len(to_create) - len(to_update),
     }
     return counts, changed
-
-
-def change_lines(run: SyncRun) -> list[str]:
-    """'2025-04 updated: revenue 1.00 → 600.00' for each month the run changed."""
-    lines = []
-    for change in run.changed_months or ():
-        parts = []
-        changes = change["changes"]
-        # PostgreSQL's jsonb does not keep key order: the figures are listed in the labels' order.
-        for name in sorted(changes, key=lambda n: list(FIGURE_LABELS).index(n) if n in FIGURE_LABELS else 99):
-            old, new = changes[name]
-            was = f"{Decimal(old):,.2f} → " if old is not None else ""
-            parts.append(f"{FIGURE_LABELS.get(name, name)} {was}{Decimal(new):,.2f}")
-        lines.append(f"{change['month']} {change['action']}: " + ", ".join(parts))
-    return lines
 
 
 # --- the service --------------------------------------------------------------------------------
@@ -390,66 +299,71 @@ def sync_connection(
     ``tie_out``: after the figures are committed, compare them with QuickBooks' aged reports
     (two more calls); off only where the sync alone is measured.
     """
-    run = run or record_run(connection=connection, trigger=trigger, started_by=started_by)
-    started_by = started_by or run.started_by
+    run = run or runs.record(
+        connection=connection, direction=SyncDirection.PULL, trigger=trigger, started_by=started_by
+    )
     connection.refresh_from_db()
     if connection.status != ConnectionStatus.CONNECTED:
-        return finish_skipped(run, connection, f"needs reconnect ({connection.get_status_display()}).")
-    if not take_lock(run, connection):
+        return runs.skip(run, f"needs reconnect ({connection.get_status_display()}).")
+    if not runs.start(run):
         return run
     today = today or timezone.localdate(timezone=connection.entity.zone)
-    # No cyclic GC from the first page parsed to the last row written, and until the rows are freed
-    # (when pull() returns): see paused_gc.
-    with paused_gc():
-        return pull(run, connection, today=today, started_by=started_by, page_size=page_size, tie_out=tie_out)
+    counter = runs.call_counter()
+    try:
+        # No cyclic GC from the first page parsed to the last row written, and until the rows are
+        # freed (when this block ends): see paused_gc.
+        with paused_gc():
+            fetched, monthly, sources = pull(
+                run, connection, today=today, started_by=started_by or run.started_by, page_size=page_size,
+                counter=counter,
+            )  # fmt: skip
+    except NotConnectedError as error:
+        return runs.skip(run, f"needs reconnect: {error}")
+    except QuickBooksError as error:
+        return runs.fail(run, str(error), retryable=error.transient, counter=counter)
+    except Exception as error:  # a bug: keep it on the run and in the log, then let it surface
+        runs.fail(run, f"unexpected error ({type(error).__name__}): {error}", counter=counter)
+        raise
+    if tie_out:
+        record_tie_out(run, connection, today=today, current=monthly[max(monthly)], sources=sources, fetched=fetched)
+    return run
 
 
 def pull(
-    run: SyncRun, connection: QuickBooksConnection, *, today: date, started_by, page_size: int, tie_out: bool
-) -> SyncRun:
-    """The locked run's work: fetch, compute, write in one transaction, then tie out."""
+    run: SyncRun,
+    connection: QuickBooksConnection,
+    *,
+    today: date,
+    started_by,
+    page_size: int,
+    counter: CallCounter,
+) -> tuple[Fetched, dict[date, figures.MonthFigures], list[figures.FigureRow]]:
+    """The started run's work: fetch, compute, then write the figures, their drill-downs and the
+    run's success in one transaction. Returns what the tie-out reads."""
     months = figures.sync_window(today=today)
-    clients: list[QuickBooksClient] = []
-
-    def fetch(client: QuickBooksClient) -> Fetched:
-        clients.append(client)  # to count the calls of a failed run too
-        return fetch_rows(client, since=months[0], page_size=page_size)
-
-    try:
-        try:
-            fetched, _ = with_client(connection, fetch)
-        finally:
-            run.qbo_calls = sum(client.calls for client in clients)
-        run.counts = dict(fetched.counts)
-        rows = figures.figure_rows(
-            months=months,
-            invoices=fetched.invoices,
-            payments=fetched.payments,
-            bills=fetched.bills,
-            bill_payments=fetched.bill_payments,
+    fetched, _ = with_client(
+        connection, lambda client: fetch_rows(client, since=months[0], page_size=page_size), counter=counter
+    )
+    run.counts = dict(fetched.counts)
+    rows = figures.figure_rows(
+        months=months,
+        invoices=fetched.invoices,
+        payments=fetched.payments,
+        bills=fetched.bills,
+        bill_payments=fetched.bill_payments,
+    )
+    monthly = figures.figures_of_rows(months, rows)
+    sources = figures.drilldown_rows(rows)
+    with transaction.atomic():
+        month_counts, run.changed_months = write_months(
+            run=run, connection=connection, monthly=monthly, started_by=started_by, today=today
         )
-        monthly = figures.figures_of_rows(months, rows)
-        sources = figures.drilldown_rows(rows)
-        with transaction.atomic():
-            month_counts, run.changed_months = write_months(
-                run=run, connection=connection, monthly=monthly, started_by=started_by, today=today
-            )
-            run.counts.update(month_counts)
-            run.counts["drilldown_rows"] = replace_sources(
-                entity_id=connection.entity_id, realm_id=connection.realm_id, months=months, rows=sources
-            )
-            run.status, run.finished_at = RunStatus.SUCCESS, timezone.now()
-            run.save(update_fields=["status", "finished_at", "qbo_calls", "counts", "changed_months"])
-    except NotConnectedError as error:
-        return finish_skipped(run, connection, f"needs reconnect: {error}")
-    except QuickBooksError as error:
-        return fail_run(run, connection, str(error), retryable=error.transient)
-    except Exception as error:  # a bug: keep it on the run and in the log, then let it surface
-        fail_run(run, connection, f"unexpected error ({type(error).__name__}): {error}", retryable=False)
-        raise
-    if tie_out:
-        record_tie_out(run, connection, today=today, current=monthly[months[-1]], sources=sources, fetched=fetched)
-    return run
+        run.counts.update(month_counts)
+        run.counts["drilldown_rows"] = replace_sources(
+            entity_id=connection.entity_id, realm_id=connection.realm_id, months=months, rows=sources
+        )
+        runs.succeed(run, counter=counter, fields=("counts", "changed_months"))
+    return fetched, monthly, sources
 
 
 # --- the tie-out ----------------------------------------------------------------------------------
@@ -482,25 +396,19 @@ def record_tie_out(
 ) -> None:
     """Compare with QuickBooks' aged reports and keep the result on the run. Never fails the sync:
     a failure is kept on the run and logged as "tie-out unavailable"."""
-    clients: list[QuickBooksClient] = []
+    counter = runs.call_counter()
     inputs = tie_out_inputs(today=today, current=current, sources=sources, fetched=fetched)
-
-    def read(client: QuickBooksClient) -> dict[str, Any]:
-        clients.append(client)
-        return tieout.tie_out(client, today=today, **inputs)
-
     try:
-        run.tie_out, _ = with_client(connection, read)
+        run.tie_out, _ = with_client(connection, lambda c: tieout.tie_out(c, today=today, **inputs), counter=counter)
     except Exception as error:  # noqa: BLE001 - the figures are written; the comparison is extra
         reason = str(error) if isinstance(error, QuickBooksError | NotConnectedError) else type(error).__name__
         run.tie_out = {"as_of": today.isoformat(), "error": reason[:500]}
-        log_run(
+        runs.log(
             run,
-            connection,
             SyncAction.ERROR,
             f"Tie-out with QuickBooks' aged reports unavailable (the sync itself succeeded): {reason}",
         )
-    calls = sum(client.calls for client in clients)
+    calls = counter.total
     run.qbo_calls += calls
     run.counts["tie_out_calls"] = calls
     run.save(update_fields=["tie_out", "qbo_calls", "counts"])

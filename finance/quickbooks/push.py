@@ -1,4 +1,4 @@
-"""Push one closed sale to QuickBooks as an invoice, never twice (SPEC 5).
+"""Push one closed sale to QuickBooks as an invoice, never twice (docs/push.md).
 
 A push looks for the invoice before it creates one, in three layers:
 1. the QuickBooks id stored on the sale (read back to check it still exists);
@@ -6,7 +6,9 @@ A push looks for the invoice before it creates one, in three layers:
    400 fault), so invoices are narrowed by customer and TxnDate and the marker is checked here;
 3. the create itself carries a `requestid` derived from the sale and the realm, so a retry after
    a lost response (timeout, refresh after a 401) gets the first invoice back instead of a second.
-Concurrent pushes of one sale are serialised by a row lock on the sale.
+Concurrent pushes of one sale are serialised by a claim: the push records itself as the sale's
+running push run in a short transaction, and a second push waits until that run has ended. No
+database transaction stays open while QuickBooks is called.
 
 Decisions (also in the docs):
 - The customer is the one whose DisplayName equals the client's name with outer spaces removed
@@ -26,9 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+import time
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -37,23 +38,22 @@ from django.utils import timezone
 from finance.models import (
     QuickBooksConnection,
     QuickBooksSettings,
-    RunStatus,
     RunTrigger,
     SyncAction,
     SyncDirection,
     SyncLogEntry,
     SyncRun,
 )
-from finance.quickbooks.client import QuickBooksClient, quote
+from finance.money import CENT
+from finance.quickbooks import runs
+from finance.quickbooks.client import CallCounter, QuickBooksClient, quote
 from finance.quickbooks.errors import QueryError, QuickBooksError, ValidationFault
-from finance.quickbooks.synclog import write_log
 from finance.quickbooks.tokens import NotConnectedError, ready_connection, with_client
 from sales.models import Sale, SaleStatus
 
-PUSH_CURRENCY = "USD"  # V1 pushes the sale's USD amount
+PUSH_CURRENCY = "USD"  # the sale's USD amount is what is pushed
 DEFAULT_ITEM_NAME = "Services"
-CONNECT_PAGE = "/finance/qb"
-_CENT = Decimal("0.01")
+CLAIM_POLL_SECONDS = 0.25  # how often a second push of a sale looks whether the first one has ended
 _ASCII_RUN = re.compile(r"[\x20-\x7e]+")
 _NOT_FOUND = "610"
 _DUPLICATE_NAME = "6240"
@@ -96,29 +96,17 @@ def push_sale_as_invoice(*, sale: Sale, user) -> PushResult:
     if sale.status != SaleStatus.CLOSED:
         raise PushError(f"Only closed sales can be pushed to QuickBooks; “{sale.name}” is {sale.get_status_display()}.")
     connection = _active_connection(sale)
-    run = SyncRun.objects.create(
-        connection=connection,
-        entity_id=sale.entity_id,
-        direction=SyncDirection.PUSH,
-        trigger=RunTrigger.PUSH,
-        started_by=user,
-        status=RunStatus.RUNNING,
-        started_at=timezone.now(),
-    )
-    clients: list[QuickBooksClient] = []
+    run = _claim(sale, connection, user)
+    counter = runs.call_counter()
+    claimed = Sale.objects.select_related("client", "entity").get(pk=sale.pk)  # as the claim found it
     try:
-        # Refresh the token (if due) before the sale lock, so the rotated pair is committed on its own.
-        connection = ready_connection(connection)
-        outcome, failure = _push_locked(sale.pk, connection, user, clients)
-    except NotConnectedError as error:
-        outcome, failure = None, error
+        outcome = _find_or_create(claimed, connection, counter)
+    except (PushError, QuickBooksError, NotConnectedError) as failure:
+        raise PushError(_record_failure(run, connection, claimed, failure, counter)) from failure
     except Exception as error:  # a bug: keep it on the run's record, then let it surface
-        _finish(run, RunStatus.ERROR, error_message=f"Unexpected error: {error!r}")
+        runs.fail(run, f"Unexpected error: {error!r}", counter=counter, log_message=f"Push failed: {error!r}")
         raise
-    run.qbo_calls = sum(client.calls for client in clients)
-    if failure is not None:
-        _fail(run, connection, sale, failure)
-    result = _succeed(run, connection, sale, outcome)
+    result = _record_success(run, connection, claimed, outcome, counter, user)
     sale.refresh_from_db()
     return result
 
@@ -128,43 +116,47 @@ def _active_connection(sale: Sale) -> QuickBooksConnection:
     if connection is None or not connection.is_active:
         raise PushError(
             f"{sale.entity} is not connected to QuickBooks, so the sale was not pushed. "
-            f"An admin can connect it on the QuickBooks page ({CONNECT_PAGE})."
+            "An admin can connect it on the QuickBooks page."
         )
     return connection
 
 
-def _push_locked(
-    sale_id: int, connection: QuickBooksConnection, user, clients: list[QuickBooksClient]
-) -> tuple[_Outcome | None, Exception | None]:
-    """Under the sale's row lock: find or create the invoice, store it on the sale.
-
-    Failures are returned, not raised, so the transaction commits whatever the token store saved
-    meanwhile (a refresh after a 401 rotates the refresh token: losing it would kill the connection).
-    """
-    with transaction.atomic():
-        sale = Sale.objects.select_for_update(of=("self",)).select_related("client", "entity").get(pk=sale_id)
-        try:
-            if sale.status != SaleStatus.CLOSED:
-                raise PushError(f"“{sale.name}” is no longer closed; it was not pushed.")
-            if sale.qb_invoice_id and sale.qb_realm_id and sale.qb_realm_id != connection.realm_id:
-                raise PushError(
-                    f"“{sale.name}” was already pushed to another QuickBooks company (realm {sale.qb_realm_id}, "
-                    f"invoice {sale.qb_invoice_number or sale.qb_invoice_id}); it is not pushed again."
+def _claim(sale: Sale, connection: QuickBooksConnection, user) -> SyncRun:
+    """Record the push as the sale's running push run, in a short transaction under the sale's row
+    lock. While another push of the sale runs, wait for it to end (a double click, a second tab):
+    this push then finds its invoice by the stored id. No transaction stays open while QuickBooks
+    is called, so nobody else waits on the database meanwhile."""
+    deadline = time.monotonic() + runs.longest_run().total_seconds()
+    while True:
+        with transaction.atomic():
+            Sale.objects.select_for_update(of=("self",)).filter(pk=sale.pk).exists()
+            runs.close_lost_pushes(sale.pk)
+            if not runs.push_under_way(sale.pk) or time.monotonic() > deadline:
+                return runs.record(
+                    connection=connection,
+                    direction=SyncDirection.PUSH,
+                    trigger=RunTrigger.PUSH,
+                    started_by=user,
+                    running=True,
+                    sale=sale,
                 )
-            plan = _Plan.for_sale(sale, connection)
-            outcome, _ = with_client(connection, _tracked(clients, plan.run))
-        except (PushError, QuickBooksError, NotConnectedError) as error:
-            return None, error
-        _store_on_sale(sale, outcome, connection, user)
-        return outcome, None
+        time.sleep(CLAIM_POLL_SECONDS)
 
 
-def _tracked(clients: list[QuickBooksClient], work: Callable[[QuickBooksClient], _Outcome]):
-    def run(client: QuickBooksClient) -> _Outcome:
-        clients.append(client)  # so the run counts calls even when the work fails
-        return work(client)
-
-    return run
+def _find_or_create(sale: Sale, connection: QuickBooksConnection, counter: CallCounter) -> _Outcome:
+    """The QuickBooks calls of a claimed push, outside any transaction."""
+    if sale.status != SaleStatus.CLOSED:
+        raise PushError(f"“{sale.name}” is no longer closed; it was not pushed.")
+    if sale.qb_invoice_id and sale.qb_realm_id and sale.qb_realm_id != connection.realm_id:
+        raise PushError(
+            f"“{sale.name}” was already pushed to another QuickBooks company (realm {sale.qb_realm_id}, "
+            f"invoice {sale.qb_invoice_number or sale.qb_invoice_id}); it is not pushed again."
+        )
+    # A refresh (if due) commits the rotated token pair on its own, before any call.
+    connection = ready_connection(connection)
+    plan = _Plan.for_sale(sale, connection)
+    outcome, _ = with_client(connection, plan.run, counter=counter)
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -276,7 +268,7 @@ class _Plan:
 
 def invoice_body(sale: Sale, customer: dict, item: dict, currency: str | None) -> dict:
     """The QBO Invoice for a sale: one service line for the USD amount, the marker, no tax."""
-    amount = sale.amount_usd.quantize(_CENT)
+    amount = sale.amount_usd.quantize(CENT)
     body: dict[str, Any] = {
         "CustomerRef": {"value": customer["Id"]},
         "TxnDate": sale.signed_date.isoformat(),
@@ -391,21 +383,12 @@ def _invoice_label(invoice: dict) -> str:
     return invoice.get("DocNumber") or f"id {invoice.get('Id')}"
 
 
-def _succeed(run: SyncRun, connection: QuickBooksConnection, sale: Sale, outcome: _Outcome) -> PushResult:
+def _record_success(
+    run: SyncRun, connection: QuickBooksConnection, sale: Sale, outcome: _Outcome, counter: CallCounter, user
+) -> PushResult:
+    """Store the invoice on the sale, log the push and end the run, in one short transaction."""
     invoice, label = outcome.invoice, _invoice_label(outcome.invoice)
     details = {"realm_id": connection.realm_id, "invoice_id": str(invoice["Id"]), "sale_id": sale.pk}
-    if outcome.customer_created:
-        customer = outcome.customer_created
-        write_log(
-            connection=connection,
-            direction=SyncDirection.PUSH,
-            action=SyncAction.CREATED,
-            message=f"Customer “{customer.get('DisplayName')}” created in QuickBooks for sale “{sale.name}”.",
-            run=run,
-            object_type="Customer",
-            object_ref=str(customer.get("Id", "")),
-            details={"realm_id": connection.realm_id, "sale_id": sale.pk},
-        )
     if outcome.action == SyncAction.CREATED:
         message = f"Sale “{sale.name}” pushed to QuickBooks as invoice {label}."
     else:
@@ -413,22 +396,28 @@ def _succeed(run: SyncRun, connection: QuickBooksConnection, sale: Sale, outcome
         message = (
             f"Sale “{sale.name}” is already in QuickBooks as invoice {label} (found by {how}); nothing was created."
         )
-    write_log(
-        connection=connection,
-        direction=SyncDirection.PUSH,
-        action=outcome.action,
-        message=message,
-        run=run,
-        object_type="Invoice",
-        object_ref=invoice_marker(sale),
-        details=details,
-    )
-    _finish(run, RunStatus.SUCCESS, counts={outcome.action: 1})
+    with transaction.atomic():
+        _store_on_sale(Sale.objects.select_for_update(of=("self",)).get(pk=sale.pk), outcome, connection, user)
+        if outcome.customer_created:
+            customer = outcome.customer_created
+            runs.log(
+                run,
+                SyncAction.CREATED,
+                f"Customer “{customer.get('DisplayName')}” created in QuickBooks for sale “{sale.name}”.",
+                object_type="Customer",
+                object_ref=str(customer.get("Id", "")),
+                details={"realm_id": connection.realm_id, "sale_id": sale.pk},
+            )
+        runs.log(run, outcome.action, message, object_type="Invoice", object_ref=invoice_marker(sale), details=details)
+        run.counts = {outcome.action: 1}
+        runs.succeed(run, counter=counter, fields=("counts",))
     return PushResult(outcome.action, str(invoice["Id"]), str(invoice.get("DocNumber") or ""), message)
 
 
-def _fail(run: SyncRun, connection: QuickBooksConnection, sale: Sale, failure: Exception):
-    """Log the failure on the run and the sync log, then raise it as a PushError."""
+def _record_failure(
+    run: SyncRun, connection: QuickBooksConnection, sale: Sale, failure: Exception, counter: CallCounter
+) -> str:
+    """End the run as failed with its log line; returns the message for the user."""
     message = f"Sale “{sale.name}” was not pushed to QuickBooks: {failure}"
     details: dict[str, Any] = {"realm_id": connection.realm_id, "sale_id": sale.pk}
     cause = failure.__cause__ if isinstance(failure, CreateRefused) else failure
@@ -436,21 +425,13 @@ def _fail(run: SyncRun, connection: QuickBooksConnection, sale: Sale, failure: E
         details.update(code=cause.code, intuit_tid=cause.intuit_tid)
     # A refused create made nothing; the next push must not replay that answer with the same requestid.
     details["create_refused"] = isinstance(failure, CreateRefused)
-    write_log(
-        connection=connection,
-        direction=SyncDirection.PUSH,
-        action=SyncAction.ERROR,
-        message=message,
-        run=run,
+    runs.fail(
+        run,
+        message,
+        counter=counter,
+        log_message=message,
         object_type="Invoice",
         object_ref=invoice_marker(sale),
         details=details,
     )
-    _finish(run, RunStatus.ERROR, error_message=message)
-    raise PushError(message) from failure
-
-
-def _finish(run: SyncRun, status: str, *, counts: dict | None = None, error_message: str = "") -> None:
-    run.status, run.finished_at = status, timezone.now()
-    run.counts, run.error_message = counts or {}, error_message
-    run.save(update_fields=["status", "finished_at", "counts", "error_message", "qbo_calls"])
+    return message

@@ -16,8 +16,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from finance.money import CENT, ZERO, rounded
 from finance.quickbooks.client import QuickBooksClient
-from finance.quickbooks.figures import CENT, ZERO, rounded
 
 REPORTS = {"ar": "AgedReceivables", "ap": "AgedPayables"}
 NOT_COUNTED = "credit memos, journal entries and unapplied credits"

@@ -1,6 +1,6 @@
 """Token lifecycle of a connection: store, refresh with rotation, and hand out a ready client.
 
-Rules (SPEC 3): the access token is refreshed only when it has less than REFRESH_MARGIN left; the
+Rules (docs/sync.md, "Tokens"): the access token is refreshed only when it has less than REFRESH_MARGIN left; the
 refresh happens under a row lock on the connection, and the rotated refresh token is saved in the
 same transaction before the new access token is used, so two workers can never spend the same
 refresh token. ``invalid_grant`` or an expired refresh token turns the connection into
@@ -15,7 +15,6 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from finance.models import (
@@ -26,8 +25,8 @@ from finance.models import (
     SyncDirection,
 )
 from finance.quickbooks import oauth
-from finance.quickbooks.client import QuickBooksClient
-from finance.quickbooks.environments import QuickBooksUrls, urls_for
+from finance.quickbooks.client import CallCounter, QuickBooksClient
+from finance.quickbooks.environments import quickbooks_urls, redirect_uri
 from finance.quickbooks.errors import AuthError
 from finance.quickbooks.synclog import write_log
 
@@ -37,15 +36,6 @@ _T = TypeVar("_T")
 
 class NotConnectedError(Exception):
     """The connection cannot be used until an admin connects (again). The message says why."""
-
-
-def quickbooks_urls(environment: str) -> QuickBooksUrls:
-    return urls_for(environment, local_base_url=settings.QBO_LOCAL_URL)
-
-
-def redirect_uri() -> str:
-    """The callback URL to register at Intuit, built from the configured site URL."""
-    return settings.SITE_URL + reverse("finance:qb_callback")
 
 
 def auth_client(qb_settings: QuickBooksSettings, environment: str | None = None):
@@ -157,31 +147,49 @@ def ready_connection(connection: QuickBooksConnection, *, rejected_token: str = 
     return fresh
 
 
-def client_for(connection: QuickBooksConnection, *, rejected_token: str = "") -> QuickBooksClient:
+def new_client(
+    *, environment: str, realm_id: str, access_token: str, counter: CallCounter | None = None
+) -> QuickBooksClient:
+    """The one way a QuickBooks client is built: the environment's URLs, timeouts and backoff from
+    the settings, and ``counter`` counting its calls for the caller."""
+    return QuickBooksClient(
+        api_base=quickbooks_urls(environment).api_base,
+        realm_id=realm_id,
+        access_token=access_token,
+        timeout=settings.QBO_HTTP_TIMEOUT,
+        backoff=settings.QBO_RETRY_BACKOFF,
+        throttle_wait=settings.QBO_THROTTLE_WAIT,
+        counter=counter,
+    )
+
+
+def client_for(
+    connection: QuickBooksConnection, *, rejected_token: str = "", counter: CallCounter | None = None
+) -> QuickBooksClient:
     """A QuickBooks client for this connection's realm with a fresh access token.
 
     After a 401 from QuickBooks, call again with ``rejected_token=client.access_token``."""
     fresh = ready_connection(connection, rejected_token=rejected_token)
-    return QuickBooksClient(
-        api_base=quickbooks_urls(fresh.environment).api_base,
-        realm_id=fresh.realm_id,
-        access_token=fresh.access_token,
-        timeout=settings.QBO_HTTP_TIMEOUT,
-        backoff=settings.QBO_RETRY_BACKOFF,
-        throttle_wait=settings.QBO_THROTTLE_WAIT,
+    return new_client(
+        environment=fresh.environment, realm_id=fresh.realm_id, access_token=fresh.access_token, counter=counter
     )
 
 
-def with_client(connection: QuickBooksConnection, work: Callable[[QuickBooksClient], _T]) -> tuple[_T, int]:
+def with_client(
+    connection: QuickBooksConnection, work: Callable[[QuickBooksClient], _T], *, counter: CallCounter | None = None
+) -> tuple[_T, int]:
     """Run ``work(client)``; if QuickBooks answers 401 to a token we thought fresh (revoked or
     expired early at Intuit), refresh once and run it again. Returns the result and the number of
-    HTTP calls made to the Accounting API."""
-    client = client_for(connection)
+    HTTP calls this made to the Accounting API; ``counter`` (a run's) counts them too, also when
+    the work fails."""
+    counter = counter or CallCounter()
+    before = counter.total
+    client = client_for(connection, counter=counter)
     try:
-        return work(client), client.calls
+        result = work(client)
     except AuthError as error:
         if error.status != 401:
             raise
-        spent = client.calls
-        client = client_for(connection, rejected_token=client.access_token)
-        return work(client), spent + client.calls
+        client = client_for(connection, rejected_token=client.access_token, counter=counter)
+        result = work(client)
+    return result, counter.total - before

@@ -42,7 +42,8 @@ def sent(monkeypatch):
     """The per-connection jobs sent to the broker (captured instead of run)."""
     calls = []
     monkeypatch.setattr(
-        "finance.tasks.sync_connection_task.delay", lambda *args, **kwargs: calls.append((args, kwargs))
+        "finance.tasks.sync_connection_task.apply_async",
+        lambda args=(), kwargs=None, **options: calls.append((tuple(args), kwargs or {})),
     )
     return calls
 
@@ -84,7 +85,7 @@ def test_the_cron_queues_one_job_per_active_connection_and_answers_with_counts(
     with django_capture_on_commit_callbacks(execute=True):
         answer = client.post(URL, headers={"X-OtiumWork-Cron-Token": TOKEN})
     assert answer.status_code == 202
-    assert answer.json() == {"queued": 2, "skipped_running": 0, "needs_reconnect": 1}
+    assert answer.json() == {"queued": 2, "skipped_running": 0, "needs_reconnect": 1, "failed": 0}
     active = three_companies_connections["active"]
     assert sorted(args[0] for args, _ in sent) == sorted(c.pk for c in active)
     assert all(args[1] == "cron" and kwargs["run_id"] for args, kwargs in sent)
@@ -104,18 +105,18 @@ def test_a_connection_whose_previous_run_is_still_going_is_not_queued_again(
     )
     with django_capture_on_commit_callbacks(execute=True):
         answer = client.post(URL, headers={"X-OtiumWork-Cron-Token": TOKEN})
-    assert answer.json() == {"queued": 1, "skipped_running": 1, "needs_reconnect": 1}
+    assert answer.json() == {"queued": 1, "skipped_running": 1, "needs_reconnect": 1, "failed": 0}
     assert [args[0] for args, _ in sent] == [three_companies_connections["active"][1].pk]
     # and a second call right after queues nothing new: the first call's run is still queued
     with django_capture_on_commit_callbacks(execute=True):
         again = client.post(URL, headers={"X-OtiumWork-Cron-Token": TOKEN})
-    assert again.json() == {"queued": 0, "skipped_running": 2, "needs_reconnect": 1}
+    assert again.json() == {"queued": 0, "skipped_running": 2, "needs_reconnect": 1, "failed": 0}
 
 
 def test_the_beat_task_runs_the_same_fan_out(three_companies_connections, sent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         counts = sync_all_connections()
-    assert counts == {"queued": 2, "skipped_running": 0, "needs_reconnect": 1}
+    assert counts == {"queued": 2, "skipped_running": 0, "needs_reconnect": 1, "failed": 0}
     assert SyncRun.objects.filter(trigger="beat", status=RunStatus.QUEUED).count() == 2
 
 

@@ -16,8 +16,8 @@ from finance.quickbooks.figures import (
     FigureRow,
     MonthFigures,
     figure_rows,
+    figures_of_rows,
     month_end,
-    monthly_figures,
     sync_window,
 )
 
@@ -75,6 +75,11 @@ def bill_payment(id, on, *lines, rate=None):
     del row["CustomerRef"], row["UnappliedAmt"]
     row["VendorRef"] = {"value": "40", "name": "Hall Properties"}
     return row
+
+
+def monthly_figures(*, months, **fetched):
+    """The four figures of each month, as a sync computes them: rows first, then their sums."""
+    return figures_of_rows(months, figure_rows(months=months, **fetched))
 
 
 def figures(months, invoices=(), payments=(), bills=(), bill_payments=()):

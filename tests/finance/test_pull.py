@@ -19,6 +19,7 @@ from finance.models import (
     SyncRun,
 )
 from finance.quickbooks.pull import sync_connection
+from finance.quickbooks.runs import longest_run
 from tests import qbo
 from tests.builders import make_snapshot
 from tests.finance.qbo_books import Books
@@ -319,14 +320,33 @@ def test_a_second_sync_while_one_runs_is_skipped(admin, entity, local_quickbooks
     assert not MonthlySnapshot.objects.filter(entity=entity).exists()
 
 
-def test_a_run_abandoned_long_ago_does_not_hold_the_lock(admin, entity, local_quickbooks, books, settings):
+def test_a_run_that_lost_its_worker_is_recorded_as_failed_and_does_not_hold_the_lock(
+    admin, entity, local_quickbooks, books
+):
     connection = connect(admin, entity, local_quickbooks, books.realm)
-    SyncRun.objects.create(
-        connection=connection,
-        entity=entity,
-        trigger="beat",
-        status=RunStatus.RUNNING,
-        started_at=timezone.now() - timedelta(seconds=settings.QBO_SYNC_LOCK_SECONDS + 60),
-    )
+    lost = SyncRun.objects.create(connection=connection, entity=entity, trigger="beat", status=RunStatus.RUNNING)
+    long_ago = timezone.now() - longest_run() - timedelta(seconds=1)
+    SyncRun.objects.filter(pk=lost.pk).update(queued_at=long_ago, started_at=long_ago)
+
     run = sync_connection(connection=connection, trigger="manual", today=TODAY)
+
     assert run.status == RunStatus.SUCCESS
+    lost.refresh_from_db()
+    assert lost.status == RunStatus.ERROR and "worker lost" in lost.error_message
+    line = SyncLogEntry.objects.get(run=lost)
+    assert line.action == "error" and "changed no figure" in line.message
+
+
+def test_a_running_sync_younger_than_the_longest_a_run_can_take_still_holds_the_lock(
+    admin, entity, local_quickbooks, books
+):
+    connection = connect(admin, entity, local_quickbooks, books.realm)
+    busy = SyncRun.objects.create(connection=connection, entity=entity, trigger="beat", status=RunStatus.RUNNING)
+    recent = timezone.now() - longest_run() + timedelta(seconds=30)
+    SyncRun.objects.filter(pk=busy.pk).update(queued_at=recent, started_at=recent)
+
+    run = sync_connection(connection=connection, trigger="manual", today=TODAY)
+
+    assert run.status == RunStatus.SKIPPED
+    busy.refresh_from_db()
+    assert busy.status == RunStatus.RUNNING

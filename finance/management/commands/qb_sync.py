@@ -1,9 +1,12 @@
 """python manage.py qb_sync ENTITY_ID | --all: pull QuickBooks figures in the foreground, for operators."""
 
+from datetime import date
+
 from django.core.management.base import BaseCommand, CommandError
 
 from finance.models import ConnectionStatus, QuickBooksConnection, RunStatus, RunTrigger, SyncRun
-from finance.quickbooks.pull import change_lines, sync_connection
+from finance.presentation import change_lines
+from finance.quickbooks.pull import sync_connection
 
 
 class Command(BaseCommand):
@@ -38,8 +41,6 @@ class Command(BaseCommand):
     def parse_today(value):
         if not value:
             return None
-        from datetime import date
-
         try:
             return date.fromisoformat(value)
         except ValueError as exc:

@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 from intuitlib.config import DISCOVERY_URL
 
+from finance.quickbooks.client import QuickBooksClient
 from finance.quickbooks.environments import Environment, QuickBooksUrls, urls_for
 from tests.corpus import corpus_json
 
@@ -40,6 +41,11 @@ def test_discovery_urls_are_the_ones_intuit_oauth_uses(environment):
     assert urls_for(environment, local_base_url="").discovery == DISCOVERY_URL[environment]
 
 
+def company_url(urls: QuickBooksUrls, realm_id: str) -> str:
+    """Where the client sends a company's Accounting API calls for these URLs."""
+    return QuickBooksClient(api_base=urls.api_base, realm_id=realm_id, access_token="unused").company_url
+
+
 @pytest.mark.parametrize("base", ["http://localhost:8001", "http://localhost:8001/"])
 def test_local_puts_intuit_paths_under_one_base_url(base):
     urls = urls_for("local", local_base_url=base)
@@ -53,14 +59,14 @@ def test_local_puts_intuit_paths_under_one_base_url(base):
         web_app="http://localhost:8001",
         realm_in_links=True,
     )
-    assert urls.company_url("123") == "http://localhost:8001/v3/company/123"
+    assert company_url(urls, "123") == "http://localhost:8001/v3/company/123"
 
 
 def test_local_base_url_may_carry_a_path_prefix():
     urls = urls_for("local", local_base_url="https://sandbox.example.org/qbo")
 
     assert urls.token == "https://sandbox.example.org/qbo/oauth2/v1/tokens/bearer"
-    assert urls.company_url("9") == "https://sandbox.example.org/qbo/v3/company/9"
+    assert company_url(urls, "9") == "https://sandbox.example.org/qbo/v3/company/9"
 
 
 def test_local_without_a_usable_base_url_is_refused():
