@@ -5,6 +5,11 @@ Transient failures (429/3001, 5xx, timeouts, dropped connections) are retried wi
 backoff; everything else is raised at once as an error from `errors.py`. Bodies are parsed with
 `parse_float=Decimal`, so money stays Decimal. Callers get plain dicts.
 
+Time is bounded twice. requests' `timeout` only bounds each socket operation, so a server sending a
+byte every few seconds could hold a call for minutes; `send_within` therefore streams the body and
+gives up when connect + the whole response has taken `timeout` seconds (oauth.py uses it too). And
+one `_request` (every attempt and every wait between them) stops at its `total_timeout` budget.
+
 Queries are POSTed with the statement as an `application/text` body (as python-quickbooks does)
 rather than sent as `GET ?query=`: the statement never appears in URLs or access logs, `&` and
 quotes need no URL encoding, and a long `Id IN (...)` list cannot hit a URL length limit.
@@ -23,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 import requests
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
 from finance.quickbooks.errors import (
     QuickBooksError,
@@ -37,6 +43,8 @@ BATCH_LIMIT = 30  # Intuit's documented maximum of payloads per batch request
 PAGE_LIMIT = 1000  # QBO returns at most 1000 rows per query page
 _ENTITY = re.compile(r"^[A-Za-z]+$")
 _NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+# Large reads keep a 1000-row page to a few dozen reads; one read returns whatever has arrived.
+READ_CHUNK = 64 * 1024
 
 
 def quote(value: str) -> str:
@@ -82,8 +90,101 @@ def _to_json(body: Any) -> bytes:
     return json.dumps(body, default=number).encode("utf-8")
 
 
+class DeadlineExceeded(requests.Timeout):
+    """A call (connect, headers and the whole body) took longer than it was allowed.
+
+    A `requests.Timeout`, so everything that maps or retries a timeout treats it as one."""
+
+
+def send_within(
+    send: Callable[..., requests.Response], method: str, url: str, *args: Any, limit: float, **kwargs: Any
+) -> requests.Response:
+    """`send(method, url, ...)` (a Session's `request`) with the whole call bounded by `limit` s.
+
+    The connect and each header read wait at most `limit` (requests' own timeout); the body is then
+    read here, each read waiting no longer than what is left, and the call gives up once `limit`
+    seconds have passed since it started. The response comes back with its body fully read, so
+    `.content`, `.text` and `.json()` make no further network read. A server that trickles its
+    *headers* is only bounded per read, by `limit`, and caught once they are in.
+    """
+    if limit <= 0:
+        raise DeadlineExceeded(_overdue(limit))
+    deadline = time.monotonic() + limit
+    response = send(method, url, *args, stream=True, timeout=limit, **kwargs)
+    try:
+        body = _read_body(response.raw, deadline, limit)
+    except BaseException:
+        response.close()  # mid-body: the connection is dropped, never handed to the next call
+        raise
+    # What requests itself stores once it has read a body (`Response.content`).
+    response._content, response._content_consumed = body, True
+    return response
+
+
+def _read_body(raw: Any, deadline: float, limit: float) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlineExceeded(_overdue(limit))
+        _wait_at_most(raw, left)
+        try:
+            chunk = raw.read1(READ_CHUNK, decode_content=True)
+        # The same mapping as requests' `iter_content`, except that a read timeout is the
+        # deadline passing (no read was allowed to wait longer than what was left).
+        except ReadTimeoutError:
+            raise DeadlineExceeded(_overdue(limit)) from None
+        except ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+        except DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from exc
+        except SSLError as exc:
+            raise requests.exceptions.SSLError(exc) from exc
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _wait_at_most(raw: Any, seconds: float) -> None:
+    # The socket is this call's own until the body is read, and urllib3 sets its timeout afresh
+    # when the connection is reused; a mocked response has no socket.
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
+
+
+def _overdue(limit: float) -> str:
+    return f"QuickBooks did not answer within {max(limit, 0):g} s"
+
+
+class CallCounter:
+    """HTTP calls to QuickBooks, added up across every client handed the same counter (thread-safe).
+
+    A run gives one counter to each client it builds, so a retry with a new client after a 401 and a
+    call that failed both count."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.total += 1
+
+
 class QuickBooksClient:
-    """One realm, one access token. `calls` counts HTTP requests made, retries included."""
+    """One realm, one access token. `calls` counts this client's HTTP requests, retries included;
+    `counter`, when given, also counts them for whoever built the client.
+
+    `timeout` bounds each attempt whole: connect and the full response. `total_timeout` bounds one
+    call with its retries: no attempt and no wait starts once it is spent, no wait would end past
+    it, and an attempt gets at most what is left. By default it is `max_attempts * timeout` plus
+    the longer of the exponential backoff waits (`backoff * (2**(max_attempts-1) - 1)`) and one
+    `throttle_wait`: a call timing out on every attempt still gets all its attempts, and a 429 still
+    gets its pause, yet nothing holds a caller longer: 140 s with the settings' defaults (timeout 20,
+    4 attempts, backoff 1, throttle_wait 60).
+    The budget runs on the monotonic clock; an injected `sleep` that does not sleep does not use it.
+    """
 
     def __init__(
         self,
@@ -99,6 +200,8 @@ class QuickBooksClient:
         sleep: Callable[[float], None] = time.sleep,
         throttle_wait: float = 60.0,
         max_wait: float = 120.0,
+        counter: CallCounter | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         self.company_url = f"{api_base.rstrip('/')}/v3/company/{realm_id}"
         self.realm_id = realm_id
@@ -112,7 +215,13 @@ class QuickBooksClient:
         self.max_attempts, self.backoff, self._sleep = max(1, max_attempts), backoff, sleep
         # Intuit asks to wait 60 s after a 429; a Retry-After longer than max_wait is not waited for.
         self.throttle_wait, self.max_wait = throttle_wait, max_wait
+        self.total_timeout = total_timeout if total_timeout is not None else self._default_budget()
         self.calls = 0
+        self.counter = counter or CallCounter()
+
+    def _default_budget(self) -> float:
+        backoff_waits = self.backoff * (2 ** (self.max_attempts - 1) - 1)
+        return self.max_attempts * self.timeout + max(backoff_waits, self.throttle_wait)
 
     def __repr__(self) -> str:
         return f"<QuickBooksClient realm={self.realm_id} calls={self.calls}>"
@@ -291,25 +400,33 @@ class QuickBooksClient:
         if content_type:
             headers["Content-Type"] = content_type
         url = f"{self.company_url}/{path}"
+        # Per call, on this thread's stack: calls running side by side each have their own budget.
+        deadline = time.monotonic() + self.total_timeout
         for attempt in range(1, self.max_attempts + 1):
             try:
-                return self._attempt(method, url, params=params, headers=headers, data=data)
+                limit = min(self.timeout, deadline - time.monotonic())
+                return self._attempt(method, url, limit=limit, params=params, headers=headers, data=data)
             except QuickBooksError as error:
                 wait = self._wait_before_retry(error, attempt, idempotent)
-                if wait is None:
+                # A wait that would use up the budget is not started: the next attempt could not run.
+                if wait is None or time.monotonic() + wait >= deadline:
                     raise
                 self._sleep(wait)
+                if time.monotonic() >= deadline:  # the wait overran (a busy machine)
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, method: str, url: str, **kwargs: Any) -> dict:
+    def _attempt(self, method: str, url: str, *, limit: float, **kwargs: Any) -> dict:
         with self._lock:
             self.calls += 1
+        self.counter.add()
         try:
             session = self._sessions.get_nowait()
         except queue.Empty:  # each idle session is in use by a call in flight
             session = requests.Session()
         try:
-            response = session.request(method, url, timeout=self.timeout, **kwargs)
+            # The body is read before the session goes back: its connection is in use until then.
+            response = send_within(session.request, method, url, limit=limit, **kwargs)
         except _NETWORK_ERRORS as exc:
             raise error_from_exception(exc) from exc
         finally:

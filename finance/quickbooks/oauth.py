@@ -13,8 +13,10 @@ itself from our `QuickBooksUrls` instead, for every environment. Reasons:
 The cost is that `_AuthClient.__init__` mirrors the attributes intuit-oauth 1.2.6 sets (the version
 is pinned; a test compares both attribute sets so an upgrade that changes them fails loudly).
 
-Every request the client makes gets a timeout (`request` is overridden), every failure becomes an
-error from `errors.py`, and tokens are never logged nor put in error messages.
+Every request the client makes is bounded whole (`request` is overridden): connect and the full
+response must take at most `timeout` seconds, as for the Accounting API (`client.send_within`), so an
+endpoint trickling its answer cannot hold a refresh for minutes. Every failure becomes an error from
+`errors.py`, and tokens are never logged nor put in error messages.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
+from finance.quickbooks.client import send_within
 from finance.quickbooks.environments import QuickBooksUrls
 from finance.quickbooks.errors import QuickBooksError, error_from_exception, error_from_response
 
@@ -47,7 +50,7 @@ class TokenSet:
 
 
 class _AuthClient(AuthClient):
-    """An AuthClient with a timeout on every request and endpoints taken from QuickBooksUrls."""
+    """An AuthClient with every request bounded whole and endpoints taken from QuickBooksUrls."""
 
     def __init__(
         self,
@@ -74,8 +77,9 @@ class _AuthClient(AuthClient):
         self.expires_in = self.x_refresh_token_expires_in = None
 
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+        # intuit-oauth reads `response.json()` afterwards: send_within hands it back fully read.
+        limit = kwargs.pop("timeout", self.timeout)
+        return send_within(super().request, method, url, *args, limit=limit, **kwargs)
 
     def __repr__(self) -> str:
         return f"<AuthClient environment={self.environment}>"
