@@ -6,9 +6,9 @@ The baseline is what a straightforward python-quickbooks integration does: for e
 sync makes (invoices, open invoices, payments, bills, open bills and bill payments of the window,
 then the invoices and bills the payments link to that no query brought), it pages with
 python-quickbooks objects 100 rows at a time (the library's and QBO's default page), one HTTP call
-a page; it turns every object back into a dict (``to_dict()``) so that the same pure function
-(``figures.monthly_figures``) computes the figures; then it writes month by month, each snapshot
-with its own get and save and its own log line, outside any transaction.
+a page; it turns every object back into a dict (``to_dict()``) so that the same pure functions
+(``figures.py``) compute the figures; then it writes month by month, each snapshot with its own get
+and save and its own log line, outside any transaction.
 
 Both sync the same realm, each into an entity of its own (in two companies: a realm is connected
 once per company). The bench checks that both wrote the same figures for every month (OK/MISMATCH)
@@ -55,17 +55,11 @@ from finance.models import (  # noqa: E402
     SyncAction,
     SyncDirection,
 )
-from finance.quickbooks import figures  # noqa: E402
+from finance.money import money_text  # noqa: E402
+from finance.quickbooks import figures, runs  # noqa: E402
 from finance.quickbooks.client import PAGE_LIMIT  # noqa: E402
-from finance.quickbooks.pull import (  # noqa: E402
-    FIGURE_LABELS,
-    linked_ids,
-    money_text,
-    month_label,
-    new_values,
-    record_run,
-    sync_connection,
-)
+from finance.quickbooks.figures import FIGURE_LABELS, FIGURES  # noqa: E402
+from finance.quickbooks.pull import linked_ids, month_label, new_values, sync_connection  # noqa: E402
 from finance.quickbooks.synclog import write_log  # noqa: E402
 from qbsandbox import models as sandbox_models  # noqa: E402
 from qbsandbox.app import make_app  # noqa: E402
@@ -160,6 +154,11 @@ def baseline_fetch(qb: QuickBooks, since: date) -> tuple[dict[str, list[dict]], 
     return rows, counts
 
 
+def monthly_figures(*, months: list[date], **rows) -> dict[date, figures.MonthFigures]:
+    """The four figures of each month, from the same pure functions the sync uses."""
+    return figures.figures_of_rows(months, figures.figure_rows(months=months, **rows))
+
+
 def baseline_write(connection: QuickBooksConnection, run, monthly: dict[date, figures.MonthFigures]) -> None:
     """Month by month: get the snapshot, save it, write its log line; no surrounding transaction."""
     for month, month_figures in sorted(monthly.items()):
@@ -194,7 +193,7 @@ def baseline_write(connection: QuickBooksConnection, run, monthly: dict[date, fi
 
 def baseline_sync(connection: QuickBooksConnection, sandbox_url: str) -> tuple[dict[str, int], int]:
     """The naive sync; returns its counts per query and the HTTP calls it made."""
-    run = record_run(connection=connection, trigger="shell", status=RunStatus.RUNNING)
+    run = runs.record(connection=connection, direction=SyncDirection.PULL, trigger="shell", running=True)
     months = figures.sync_window(today=TODAY)
     qb = baseline_client(connection, sandbox_url)
     calls = 0
@@ -207,7 +206,7 @@ def baseline_sync(connection: QuickBooksConnection, sandbox_url: str) -> tuple[d
 
     qb.session.request = counted
     rows, counts = baseline_fetch(qb, months[0])
-    monthly = figures.monthly_figures(months=months, **rows)
+    monthly = monthly_figures(months=months, **rows)
     baseline_write(connection, run, monthly)
     run.status, run.finished_at, run.qbo_calls, run.counts = RunStatus.SUCCESS, timezone.now(), calls, counts
     run.save()
@@ -277,7 +276,7 @@ def minimum_pages(counts: dict[str, int]) -> int:
 
 def snapshot_figures(entity_id: int) -> dict[date, tuple]:
     return {
-        s.month: tuple(getattr(s, k) for k in FIGURE_LABELS)
+        s.month: tuple(getattr(s, k) for k in FIGURES)
         for s in MonthlySnapshot.objects.filter(entity_id=entity_id).order_by("month")
     }
 
@@ -338,7 +337,7 @@ def bench_size(companies: tuple[Company, Company], store, sandbox_url: str, size
         print(f"  figures           {verdict}: {len(ours)} months of the window, real sync vs baseline")
         for month in sorted(set(ours) | set(theirs)):
             mark = "" if ours.get(month) == theirs.get(month) else "   <-- MISMATCH"
-            shown = ", ".join(f"{FIGURE_LABELS[k]} {v:,}" for k, v in zip(FIGURE_LABELS, ours.get(month, ()),
+            shown = ", ".join(f"{FIGURE_LABELS[k]} {v:,}" for k, v in zip(FIGURES, ours.get(month, ()),
                                                                                 strict=False))  # fmt: skip
             print(f"    {month:%Y-%m}  {shown}{mark}")
             if mark:
