@@ -1,6 +1,7 @@
 """docker-compose.yml stays valid and wired to the settings the app really reads."""
 
 import re
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -22,3 +23,23 @@ def test_compose_runs_web_worker_beat_postgres_redis_wired_by_env():
         assert environment["REDIS_URL"] == "redis://redis:6379/0"
         unknown = set(environment) - read_by_settings
         assert not unknown, f"{name} sets variables the settings never read: {unknown}"
+
+
+def test_web_collects_static_files_and_serves_with_gunicorn_from_the_dependencies():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    web = compose["services"]["web"]
+    command = web["command"]
+    assert command.index("migrate --noinput") < command.index("collectstatic --noinput") < command.index("gunicorn")
+    assert "gunicorn otiumwork.wsgi" in command
+    # Production values the settings accept: an https SITE_URL, the admin off unless asked for.
+    assert web["environment"]["DJANGO_DEBUG"] == "0"
+    assert web["environment"]["SITE_URL"].split(":-", 1)[1].startswith("https://")
+    assert web["environment"]["DJANGO_ADMIN_ENABLED"] == "${DJANGO_ADMIN_ENABLED:-0}"
+
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[<>=\[ ]", requirement, maxsplit=1)[0].lower() for requirement in dependencies}
+    assert {"gunicorn", "whitenoise", "django-csp", "django-axes"} <= names
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    install = next(line for line in dockerfile.splitlines() if line.startswith("RUN pip install"))
+    assert "gunicorn" not in install, "gunicorn comes from pyproject.toml's dependencies"
+    assert '"gunicorn"' in dockerfile.splitlines()[-1]
