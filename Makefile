@@ -43,6 +43,7 @@ browser:
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 bench: install-dev
 	$(BIN)/python bench/run_all.py

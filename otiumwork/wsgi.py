@@ -33,6 +33,7 @@ def mount_local_sandbox(app, sandbox_app, prefix: str = SANDBOX_PREFIX):
 application = get_wsgi_application()
 
 if settings.QBO_SANDBOX_MOUNT:
+    # Imported here, not at the top: the sandbox is demo-only and must never load in production mode.
     from qbsandbox.app import make_app
 
     application = mount_local_sandbox(application, make_app(settings.QBO_SANDBOX_DB))
