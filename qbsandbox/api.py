@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from qbsandbox import faults, models, reports, writes
+from qbsandbox import entities as build
+from qbsandbox import faults, models, reports, revisions, writes
 from qbsandbox.catalog import BY_LOWER, CREATABLE, KNOWN
 from qbsandbox.clock import response_time
 from qbsandbox.exceptions import (
@@ -88,11 +89,18 @@ def _route(req: Request, store: Store, realm_id: str, rest: str) -> Response:
             return _entity(
                 store, realm_id, "Preferences", models.read_entity(store, realm_id, "Preferences", "1")
             )
+        if head == "preferences" and len(parts) == 1 and req.method == "POST":
+            return _entity(store, realm_id, "Preferences", revisions.update_preferences(store, realm_id, req.json()))
+        if head == "exchangerate" and len(parts) == 1 and req.method == "GET":
+            return _entity(store, realm_id, "ExchangeRate", _exchange_rate(store, realm_id, req.query))
         if head == "reports" and len(parts) == 2 and req.method == "GET" and parts[1] in reports.AGING:
             return json_response(reports.aging_report(store, realm_id, parts[1], req.query))
         entity = BY_LOWER.get(head)
         if entity and len(parts) == 2 and req.method == "GET":
-            return _entity(store, realm_id, entity, models.read_entity(store, realm_id, entity, parts[1]))
+            body = models.read_entity(store, realm_id, entity, parts[1])
+            if entity == "Invoice" and "invoicelink" in req.query.get("include", "").lower():
+                body = build.with_invoice_link(body, realm_id)
+            return _entity(store, realm_id, entity, body)
         if entity and len(parts) == 1 and req.method == "POST":
             return _entity(store, realm_id, entity, _write(store, realm_id, entity, req.json(), req.query))
     except ValueError as exc:  # a body that is not JSON
@@ -104,20 +112,41 @@ def _write(store: Store, realm_id: str, entity: str, body: Any, query: dict[str,
     operation = query.get(
         "operation", "create" if not (isinstance(body, dict) and body.get("Id")) else "update"
     )
+    # Payments and bill payments are voided as an update with `include=void` (Intuit's reference).
+    if operation == "update" and query.get("include", "").lower() == "void":
+        operation = "void"
     return _operate(store, realm_id, entity, operation, body)
 
 
 def _operate(store: Store, realm_id: str, entity: str, operation: str, body: Any) -> dict[str, Any]:
     if operation == "create":
         return writes.create_entity(store, realm_id, entity, body)
-    if operation == "void" and entity == "Invoice":
-        return writes.void_invoice(store, realm_id, body)
+    if operation == "update":
+        sparse = isinstance(body, dict) and body.get("sparse") in (True, "true")
+        return revisions.update_entity(store, realm_id, entity, body, sparse=sparse)
+    if operation == "delete":
+        return revisions.delete_entity_op(store, realm_id, entity, body)
+    if operation == "void":
+        return revisions.void_entity(store, realm_id, entity, body)
     raise QboFault(
         "500",
         "Unsupported Operation",
         f"Operation {operation} is not supported for {entity} by the local sandbox.",
         None,
     )
+
+
+def _exchange_rate(store: Store, realm_id: str, query: dict[str, str]) -> dict[str, Any]:
+    """`GET exchangerate?sourcecurrencycode=EUR&asofdate=2025-06-30`: the rate into the home currency."""
+    source = query.get("sourcecurrencycode", "").upper()
+    if not source:
+        raise QboFault("2020", "Required param missing, need to supply the required value for the API",
+                       "Required parameter sourcecurrencycode is missing in the request", "sourcecurrencycode")
+    rates = models.exchange_rates(store, realm_id, query.get("asofdate") or None)
+    found = next((rate for rate in rates if rate["SourceCurrencyCode"] == source), None)
+    if found is None:
+        raise object_not_found()
+    return found
 
 
 def _entity(store: Store, realm_id: str, entity: str, body: dict[str, Any]) -> Response:

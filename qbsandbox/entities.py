@@ -7,6 +7,7 @@ only in multicurrency companies (with ExchangeRate 1 for home-currency transacti
 
 from __future__ import annotations
 
+import hashlib
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -37,6 +38,7 @@ ACCOUNTS = {
     "1": "Services",
     "4": "Undeposited Funds",
     "7": "Advertising",
+    "12": "Legal & Professional Fees",
     "24": "Software",
     "33": "Accounts Payable (A/P)",
     "35": "Checking",
@@ -45,7 +47,57 @@ ACCOUNTS = {
     "60": "Rent or Lease",
     "69": "Legal & Professional Fees:Accounting",
     "79": "Sales of Product Income",
+    "80": "Cost of Goods Sold",
+    "81": "Inventory Asset",
+    "84": "Accounts Receivable (A/R)",
 }
+
+
+# Optional fields QBO stores as sent and echoes back on every read, by entity. References to accounts
+# get the account's name, as QBO fills it in.
+KEPT = {
+    "Customer": ("ResaleNum", "Fax", "AlternatePhone"),
+    "Vendor": ("AcctNum", "TaxIdentifier", "Fax", "AlternatePhone", "BillRate", "CostRate"),
+    "Employee": ("PrimaryAddr", "HiredDate", "ReleasedDate", "BirthDate", "EmployeeNumber", "Gender", "SSN"),
+    "Item": (
+        "Sku", "TrackQtyOnHand", "QtyOnHand", "InvStartDate", "ExpenseAccountRef", "AssetAccountRef",
+        "PurchaseDesc", "Taxable",
+    ),
+    "Invoice": (
+        "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment", "AllowOnlinePayment", "AllowIPNPayment",
+        "CustomerMemo", "BillAddr", "ShipAddr", "BillEmail", "SalesTermRef",
+    ),
+    "CreditMemo": ("CustomerMemo", "BillAddr", "BillEmail"),
+    "Bill": ("VendorAddr", "SalesTermRef", "APAccountRef"),
+    "Payment": ("PaymentMethodRef", "PaymentRefNum", "DepositToAccountRef"),
+    "BillPayment": ("PayType", "CheckPayment", "CreditCardPayment", "APAccountRef"),
+}
+_ACCOUNT_REFS = {"ExpenseAccountRef", "AssetAccountRef", "APAccountRef", "DepositToAccountRef"}
+
+
+def keep_fields(entity: str, body: dict[str, Any], req: dict[str, Any]) -> None:
+    for key in KEPT.get(entity, ()):
+        if req.get(key) is None:
+            continue
+        value = req[key]
+        if key in _ACCOUNT_REFS and isinstance(value, dict) and value.get("value"):
+            value = account_ref(str(value["value"]))
+        elif key.startswith("Allow") or key in ("TrackQtyOnHand", "Taxable"):
+            value = bool(value)
+        elif key in ("CheckPayment", "CreditCardPayment") and isinstance(value, dict):
+            value = _payment_account(value)
+        body[key] = value
+    if entity == "BillPayment":  # one of the two payment blocks, the one PayType names
+        drop = "CheckPayment" if body.get("PayType") == "CreditCard" else "CreditCardPayment"
+        body.pop(drop, None)
+
+
+def _payment_account(block: dict[str, Any]) -> dict[str, Any]:
+    out = dict(block)
+    for key in ("BankAccountRef", "CCAccountRef"):
+        if isinstance(out.get(key), dict) and out[key].get("value"):
+            out[key] = account_ref(str(out[key]["value"]))
+    return out
 
 
 def round2(value: Decimal) -> Decimal:
@@ -414,3 +466,18 @@ def void_invoice(body: dict[str, Any], now: float) -> None:
     set_balance(body, ZERO)
     body["PrivateNote"] = "Voided"
     touch(body, now)
+
+
+def with_invoice_link(body: dict[str, Any], realm_id: str) -> dict[str, Any]:
+    """`include=invoiceLink`: the customer's sharable link, which QBO gives only to an invoice that
+    accepts online payment and has a `BillEmail`. Intuit's sandbox companies answer it in this form
+    (`https://developer.intuit.com/comingSoonview/scs-v1-...`, as in
+    qbo-corpus/entity/invoice-update-sparse.response.json)."""
+    online = body.get("AllowOnlineCreditCardPayment") or body.get("AllowOnlineACHPayment")
+    if not online or not (body.get("BillEmail") or {}).get("Address"):
+        return body
+    digest = hashlib.sha256(f"{realm_id}:{body['Id']}".encode()).hexdigest()
+    link = f"https://developer.intuit.com/comingSoonview/scs-v1-{digest}?locale=en_US&cta=v3invoicelink"
+    keys = list(body)
+    at = keys.index("AllowOnlineACHPayment") + 1 if "AllowOnlineACHPayment" in keys else 0
+    return dict([*body.items()][:at] + [("InvoiceLink", link)] + [*body.items()][at:])

@@ -1,4 +1,9 @@
-"""A realm's CompanyInfo and Preferences bodies, shaped like QBO's (reduced to the blocks clients read)."""
+"""A realm's CompanyInfo and Preferences bodies, shaped like QBO's (reduced to the blocks clients read).
+
+Preferences are a new company's defaults as Intuit's sample company shows them
+(qbo-corpus/entity/preferences-read.json): tax year from January, billable expenses tracked, work
+week from Monday, the four e-mail messages, `OtherPrefs` opening with the default customer message.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +43,28 @@ def company_info(realm: dict[str, Any], *, now: float) -> dict[str, Any]:
     return {**body, **base(1, now)}
 
 
+DEFAULT_CUSTOMER_MESSAGE = "Thank you for your business and have a great day!"
+_MESSAGES = {
+    "InvoiceMessage": ("Invoice", "Your invoice is attached.  Please remit payment at your earliest convenience."),
+    "EstimateMessage": (
+        "Estimate",
+        "Please review the estimate below.  Feel free to contact us if you have any questions.",
+    ),
+    "SalesReceiptMessage": ("Sales Receipt", "Your sales receipt is attached."),
+    "StatementMessage": (
+        "Statement",
+        "Your statement is attached.  Please remit payment at your earliest convenience.",
+    ),
+}
+
+
+def _email_messages(company: str) -> dict[str, Any]:
+    return {
+        key: {"Subject": f"{kind} from {company}", "Message": f"{text}\nThank you for your business.\n\n{company}"}
+        for key, (kind, text) in _MESSAGES.items()
+    }
+
+
 def preferences(realm: dict[str, Any], *, now: float) -> dict[str, Any]:
     body = {
         "AccountingInfoPrefs": {
@@ -45,6 +72,7 @@ def preferences(realm: dict[str, Any], *, now: float) -> dict[str, Any]:
             "ClassTrackingPerTxn": False,
             "ClassTrackingPerTxnLine": False,
             "CustomerTerminology": "Customers",
+            "TaxYearMonth": "January",
         },
         "ProductAndServicesPrefs": {
             "ForSales": True,
@@ -61,8 +89,10 @@ def preferences(realm: dict[str, Any], *, now: float) -> dict[str, Any]:
             "AllowShipping": False,
             "DefaultTerms": {"value": "3"},
             "UsingPriceLevels": False,
+            "DefaultCustomerMessage": DEFAULT_CUSTOMER_MESSAGE,
         },
-        "VendorAndPurchasesPrefs": {"TrackingByCustomer": False, "BillableExpenseTracking": False},
+        "EmailMessagesPrefs": _email_messages(str(realm.get("name", "Sandbox Company"))),
+        "VendorAndPurchasesPrefs": {"TrackingByCustomer": False, "BillableExpenseTracking": True},
         "TimeTrackingPrefs": {
             "UseServices": True,
             "BillCustomers": False,
@@ -76,6 +106,11 @@ def preferences(realm: dict[str, Any], *, now: float) -> dict[str, Any]:
             "HomeCurrency": {"value": realm.get("currency", "USD")},
         },
         "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": False},
-        "OtherPrefs": {"NameValue": [{"Name": "SalesFormsPrefs.DefaultItem", "Value": "1"}]},
+        "OtherPrefs": {
+            "NameValue": [
+                {"Name": "SalesFormsPrefs.DefaultCustomerMessage", "Value": DEFAULT_CUSTOMER_MESSAGE},
+                {"Name": "SalesFormsPrefs.DefaultItem", "Value": "1"},
+            ]
+        },
     }
     return {**body, **base(1, now)}

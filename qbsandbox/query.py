@@ -1,6 +1,6 @@
 """The QBO query language subset the sandbox understands, parsed into a `Query`.
 
-    SELECT * | COUNT(*) | Field, ... FROM Entity
+    SELECT * [, Field ...] | COUNT(*) | Field, ... FROM Entity
     [WHERE Field op value [AND ...]]      op: = != < > <= >= IN (...) LIKE '%x%'
     [ORDERBY Field [ASC|DESC], ...] [STARTPOSITION n] [MAXRESULTS n]
 
@@ -120,6 +120,11 @@ def parse(text: str) -> Query:
 def _select_list(parser: _Parser) -> tuple[bool, list[str]]:
     if parser.peek() == ("punct", "*"):
         parser.take()
+        # `SELECT *, Sku FROM Item`: QBO accepts fields after the star (python-quickbooks' Item.all()
+        # sends it); the star already selects them.
+        while parser.peek() == ("punct", ","):
+            parser.take()
+            parser.expect("word")
         return False, []
     if parser.keyword("COUNT"):
         parser.expect("punct", "(")

@@ -25,8 +25,10 @@ from qbsandbox.app import SandboxApp, make_app
 from qbsandbox.server import ThreadingWSGIServer, build_server
 
 
-def control(base_url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """One JSON call to the sandbox's control API (`/_sandbox/...`)."""
+def control(
+    base_url: str, method: str, path: str, body: dict[str, Any] | None = None, *, decimals: bool = False
+) -> Any:
+    """One JSON call to the sandbox's control API (`/_sandbox/...`); `decimals`: amounts as Decimal."""
     parts = urlsplit(base_url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
     try:
@@ -38,8 +40,7 @@ def control(base_url: str, method: str, path: str, body: dict[str, Any] | None =
             headers={"Content-Type": "application/json", "Accept": "application/json"},
         )
         response = conn.getresponse()
-        # Amounts as Decimal, as the sandbox stores them (a float would not compare equal to one).
-        data = json.loads(response.read() or b"null", parse_float=Decimal)
+        data = json.loads(response.read() or b"null", parse_float=Decimal if decimals else float)
     finally:
         conn.close()
     if response.status >= 400:
@@ -118,12 +119,14 @@ def insert_entity(base_url: str, realm_id: str, entity: str, body: dict[str, Any
 
 
 def query_entities(base_url: str, realm_id: str, text: str) -> dict[str, Any]:
-    """The `QueryResponse` object of a query in the realm (amounts as Decimal), without a token."""
-    return control(base_url, "GET", f"realms/{realm_id}/query?query={quote(text)}")
+    """The `QueryResponse` object of a query in the realm, without a token. Amounts are Decimal, as the
+    sandbox stores them (a float would not compare equal to one)."""
+    return control(base_url, "GET", f"realms/{realm_id}/query?query={quote(text)}", decimals=True)
 
 
 def read_entity(base_url: str, realm_id: str, entity: str, entity_id: str) -> dict[str, Any]:
-    return control(base_url, "GET", f"realms/{realm_id}/entities/{entity}/{quote(str(entity_id))}")[entity]
+    path = f"realms/{realm_id}/entities/{entity}/{quote(str(entity_id))}"
+    return control(base_url, "GET", path, decimals=True)[entity]
 
 
 def seed_demo_realms(base_url: str, today: str | None = None) -> list[dict[str, Any]]:

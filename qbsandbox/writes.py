@@ -1,5 +1,6 @@
-"""QBO's write operations with QBO's validation: create Customer/Vendor/Employee/Item/Invoice/CreditMemo/
-Payment/Bill/BillPayment, void an Invoice. Payments lower the balances of what they pay, as in QBO."""
+"""QBO's create operations with QBO's validation: Customer/Vendor/Employee/Item/Invoice/CreditMemo/
+Payment/Bill/BillPayment. Payments lower the balances of what they pay, as in QBO. Updates, deletes and
+voids (`revisions`) rebuild an entity through the same creators."""
 
 from __future__ import annotations
 
@@ -15,9 +16,7 @@ from qbsandbox.exceptions import (
     duplicate_name,
     inactive_reference,
     invalid_reference,
-    object_not_found,
     required_param,
-    stale_object,
 )
 from qbsandbox.models import load_entity, save_entities, take_doc_number, take_ids
 from qbsandbox.responses import money
@@ -30,6 +29,12 @@ class Ctx:
     realm: Any
     now: float
     today: str
+    # Set when an update rebuilds an existing entity through its creator: the Id it keeps (and the
+    # row a duplicate-name check must not count).
+    fixed_id: int | None = None
+
+    def new_id(self) -> int:
+        return self.fixed_id if self.fixed_id is not None else take_ids(self.db, self.realm_id)
 
     @property
     def realm_id(self) -> str:
@@ -60,25 +65,16 @@ def create_entity(store: Store, realm_id: str, entity: str, req: dict[str, Any])
     with store.write() as db:
         realm = db.execute("SELECT * FROM realms WHERE id = ?", (realm_id,)).fetchone()
         ctx = Ctx(db, realm, now, today)
-        body = CREATORS[entity](ctx, req)
+        body = build_entity(ctx, entity, req)
         ctx.save(entity, body)
         return body
 
 
-def void_invoice(store: Store, realm_id: str, req: dict[str, Any]) -> dict[str, Any]:
-    now = store.now(realm_id)
-    with store.write() as db:
-        realm = db.execute("SELECT * FROM realms WHERE id = ?", (realm_id,)).fetchone()
-        ctx = Ctx(db, realm, now, "")
-        body = ctx.load("Invoice", req.get("Id"))
-        if body is None:
-            raise object_not_found()
-        if str(req.get("SyncToken")) != body["SyncToken"]:
-            raise stale_object()
-        _adjust_balance(ctx, "Customer", body["CustomerRef"]["value"], -body["Balance"])
-        build.void_invoice(body, now)
-        ctx.save("Invoice", body)
-        return body
+def build_entity(ctx: Ctx, entity: str, req: dict[str, Any]) -> dict[str, Any]:
+    """The creator's body plus the optional fields QBO stores and echoes as sent."""
+    body = CREATORS[entity](ctx, req)
+    build.keep_fields(entity, body, req)
+    return body
 
 
 # -- names ---------------------------------------------------------------------------------------
@@ -86,8 +82,8 @@ def _unique_name(ctx: Ctx, name: str, types: set[str]) -> None:
     marks = ", ".join("?" * len(types))
     row = ctx.db.execute(
         f"SELECT id FROM entities WHERE realm_id = ? AND type IN ({marks}) "  # noqa: S608
-        "AND name = ? COLLATE NOCASE LIMIT 1",
-        (ctx.realm_id, *sorted(types), name),
+        "AND name = ? COLLATE NOCASE AND id != ? LIMIT 1",
+        (ctx.realm_id, *sorted(types), name, -1 if ctx.fixed_id is None else ctx.fixed_id),
     ).fetchone()
     if row is not None:
         raise duplicate_name(name, str(row["id"]))
@@ -113,27 +109,27 @@ def _currency(ctx: Ctx, req: dict[str, Any], default: str | None = None) -> str:
 def create_customer(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
     name = _person_name(ctx, req)
     return build.build_customer(
-        req, entity_id=take_ids(ctx.db, ctx.realm_id), now=ctx.now, name=name, currency=_currency(ctx, req)
+        req, entity_id=ctx.new_id(), now=ctx.now, name=name, currency=_currency(ctx, req)
     )
 
 
 def create_vendor(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
     name = _person_name(ctx, req)
     return build.build_vendor(
-        req, entity_id=take_ids(ctx.db, ctx.realm_id), now=ctx.now, name=name, currency=_currency(ctx, req)
+        req, entity_id=ctx.new_id(), now=ctx.now, name=name, currency=_currency(ctx, req)
     )
 
 
 def create_employee(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
     name = _person_name(ctx, req)
-    return build.build_employee(req, entity_id=take_ids(ctx.db, ctx.realm_id), now=ctx.now, name=name)
+    return build.build_employee(req, entity_id=ctx.new_id(), now=ctx.now, name=name)
 
 
 def create_item(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
     if not req.get("Name"):
         raise required_param("Name")
     _unique_name(ctx, str(req["Name"]), {"Item"})
-    return build.build_item(req, entity_id=take_ids(ctx.db, ctx.realm_id), now=ctx.now)
+    return build.build_item(req, entity_id=ctx.new_id(), now=ctx.now)
 
 
 # -- references and money ------------------------------------------------------------------------
@@ -241,7 +237,7 @@ def create_invoice(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
     currency = _txn_currency(ctx, req, customer)
     txn_date = str(req.get("TxnDate") or ctx.today)
     body = build.build_invoice(
-        entity_id=take_ids(ctx.db, ctx.realm_id),
+        entity_id=ctx.new_id(),
         now=ctx.now,
         doc_number=str(req.get("DocNumber") or take_doc_number(ctx.db, ctx.realm_id)),
         txn_date=txn_date,
@@ -263,7 +259,7 @@ def create_credit_memo(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
     lines = _sales_lines(ctx, req)
     currency = _txn_currency(ctx, req, customer)
     body = build.build_credit_memo(
-        entity_id=take_ids(ctx.db, ctx.realm_id),
+        entity_id=ctx.new_id(),
         now=ctx.now,
         doc_number=str(req.get("DocNumber") or take_doc_number(ctx.db, ctx.realm_id)),
         txn_date=str(req.get("TxnDate") or ctx.today),
@@ -300,7 +296,7 @@ def create_bill(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
     currency = _txn_currency(ctx, req, vendor)
     txn_date = str(req.get("TxnDate") or ctx.today)
     body = build.build_bill(
-        entity_id=take_ids(ctx.db, ctx.realm_id),
+        entity_id=ctx.new_id(),
         now=ctx.now,
         txn_date=txn_date,
         due_date=str(req.get("DueDate") or plus_days(txn_date, 30)),
@@ -354,7 +350,7 @@ def create_payment(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
         raise business_validation("The amounts applied exceed the payment's TotalAmt.")
     currency = _txn_currency(ctx, req, customer)
     body = build.build_payment(
-        entity_id=take_ids(ctx.db, ctx.realm_id),
+        entity_id=ctx.new_id(),
         now=ctx.now,
         txn_date=str(req.get("TxnDate") or ctx.today),
         customer=_ref(customer),
@@ -375,7 +371,7 @@ def create_bill_payment(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
     links = _links(ctx, req, "Bill", "VendorRef", vendor["Id"])
     currency = _txn_currency(ctx, req, vendor)
     body = build.build_bill_payment(
-        entity_id=take_ids(ctx.db, ctx.realm_id),
+        entity_id=ctx.new_id(),
         now=ctx.now,
         txn_date=str(req.get("TxnDate") or ctx.today),
         vendor=_ref(vendor),

@@ -117,7 +117,8 @@ NOT_PRODUCED = {
 }
 # Keys that hold data rather than shape: their values vary in type across QBO's own samples.
 LOOSE = {"value", "Value", "Lat", "Long"}
-SANDBOX_EXTRAS = {"BillableTime", "IsProject"}
+# TaxYearMonth: AccountingInfoPrefs of Intuit's Preferences reference (python-quickbooks' suite reads it).
+SANDBOX_EXTRAS = {"BillableTime", "IsProject", "TaxYearMonth"}
 
 
 def _corpus_keys() -> set[str]:

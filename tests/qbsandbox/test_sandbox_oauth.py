@@ -36,9 +36,10 @@ def test_intuit_auth_client_connects_refreshes_and_revokes(sandbox, app, realm):
     client.get_bearer_token(back["code"], realm_id=back["realmId"])
     assert client.access_token and client.refresh_token
     assert client.id_token is not None  # signed RS256 and verified by the library against our JWKS
-    first_refresh = client.refresh_token
+    first_refresh, first_access = client.refresh_token, client.access_token
     client.refresh()
-    assert client.refresh_token != first_refresh
+    # Intuit hands back the same refresh token for 24 hours after it was issued, with a new access token.
+    assert client.refresh_token == first_refresh and client.access_token != first_access
     client.revoke()
     with pytest.raises(AuthClientError) as error:
         client.refresh()
@@ -68,7 +69,8 @@ def test_token_response_has_intuits_shape(sandbox, app, realm):
     assert response.headers["intuit_tid"].startswith("1-")
 
 
-def test_rotated_refresh_token_is_refused_with_invalid_grant(sandbox, app, realm):
+def test_rotated_refresh_token_is_refused_with_invalid_grant(sandbox, realm):
+    app = sandbox.register_app(redirect_uris=[REDIRECT_URI], rotate_refresh_tokens=True)
     conn = connect_app(sandbox.url, app, realm)
     fresh = token_request(sandbox.url, app, grant_type="refresh_token", refresh_token=conn.refresh_token)
     assert fresh.status_code == 200 and fresh.json()["refresh_token"] != conn.refresh_token
@@ -203,3 +205,38 @@ def test_discovery_urls_follow_the_mount_prefix(tmp_path):
     assert document["token_endpoint"] == "http://127.0.0.1:8000/qbo-sandbox/oauth2/v1/tokens/bearer"
     assert document["authorization_endpoint"] == "http://127.0.0.1:8000/qbo-sandbox/connect/oauth2"
     assert document["revocation_endpoint"] == "http://127.0.0.1:8000/qbo-sandbox/v2/oauth2/tokens/revoke"
+
+
+def _refresh(sandbox, app, token):
+    return token_request(sandbox.url, app, grant_type="refresh_token", refresh_token=token)
+
+
+def test_refresh_returns_the_same_refresh_token_for_a_day_then_a_new_one(sandbox, app, realm):
+    """Intuit's "Validity of Refresh Token" (developer.intuit.com, OAuth 2.0 FAQ): a refresh answers the
+    same refresh token value while it is less than about 24 hours old; after that a new value, and the
+    previous one no longer works. `x_refresh_token_expires_in` counts down meanwhile."""
+    conn = connect_app(sandbox.url, app, realm)
+    first = _refresh(sandbox, app, conn.refresh_token).json()
+    assert first["refresh_token"] == conn.refresh_token
+    sandbox.advance_clock(3600, realm_id=realm)
+    second = _refresh(sandbox, app, conn.refresh_token).json()
+    assert second["refresh_token"] == conn.refresh_token
+    assert second["x_refresh_token_expires_in"] < first["x_refresh_token_expires_in"] <= 8726400
+    assert second["access_token"] != first["access_token"]
+    sandbox.advance_clock(86400, realm_id=realm)
+    renewed = _refresh(sandbox, app, conn.refresh_token)
+    assert renewed.status_code == 200 and renewed.json()["refresh_token"] != conn.refresh_token
+    assert renewed.json()["x_refresh_token_expires_in"] == 8726400
+    old = _refresh(sandbox, app, conn.refresh_token)
+    assert (old.status_code, old.json()["error"]) == (400, "invalid_grant")
+    assert _refresh(sandbox, app, renewed.json()["refresh_token"]).status_code == 200
+
+
+def test_rotation_switch_is_per_app(sandbox, realm):
+    rotating = sandbox.register_app(redirect_uris=[REDIRECT_URI], rotate_refresh_tokens=True)
+    keeping = sandbox.register_app(redirect_uris=[REDIRECT_URI])
+    assert rotating["rotate_refresh_tokens"] is True and keeping["rotate_refresh_tokens"] is False
+    for app, same in ((rotating, False), (keeping, True)):
+        conn = connect_app(sandbox.url, app, realm)
+        answer = _refresh(sandbox, app, conn.refresh_token).json()
+        assert (answer["refresh_token"] == conn.refresh_token) is same
