@@ -3,11 +3,13 @@ invoice's fields, never twice (stored id, marker, requestid, row lock), customer
 and who may push what."""
 
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.db import connection as db_connection
+from django.db import transaction
 from django.test import Client as BrowserClient
 from django.urls import reverse
 
@@ -23,7 +25,7 @@ from finance.quickbooks.errors import QueryError
 from finance.quickbooks.push import PushError, push_sale_as_invoice
 from sales.models import SaleStatus
 from tests import qbo
-from tests.builders import make_client, make_company, make_entity, make_sale, make_user
+from tests.builders import make_client, make_company, make_entity, make_sale, make_snapshot, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -217,6 +219,46 @@ def test_a_timeout_after_quickbooks_accepted_the_create_then_a_retry_yields_one_
     assert books.sandbox.calls(books.realm_id)["create"] == 3  # customer, invoice, invoice again
     [invoice] = books.invoices_of(books.customers_named("Helix Pumps")[0]["Id"])
     assert invoice["Id"] == result.invoice_id and invoice["PrivateNote"] == f"OW-Sale-{sale.pk}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_a_push_waits_for_quickbooks_the_database_stays_free_for_everyone_else(
+    local_quickbooks, connect, entity, sales_user, finance_user
+):
+    """A push holds no transaction while QuickBooks answers: another user's snapshot save and a look
+    at the sale's row lock go through at once, before the push has finished."""
+    books = Books(local_quickbooks, connect(entity, currency="USD"))
+    sale = closed_sale(entity, sales_user)
+    books.sandbox.inject_fault(books.realm_id, "hang", seconds=2.0)  # the push's first call waits 2 s
+    started, results, errors = threading.Event(), [], []
+
+    def push() -> None:
+        try:
+            started.set()
+            results.append(push_sale_as_invoice(sale=type(sale).objects.get(pk=sale.pk), user=sales_user))
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            db_connection.close()
+
+    pusher = threading.Thread(target=push)
+    pusher.start()
+    started.wait(5)
+    deadline = time.monotonic() + 5
+    while not SyncRun.objects.filter(direction="push", status="running").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the push has claimed the sale and is calling QuickBooks
+
+    with transaction.atomic():
+        if db_connection.vendor == "postgresql":
+            locked = type(sale).objects.select_for_update(nowait=True).filter(pk=sale.pk).exists()
+        else:
+            locked = type(sale).objects.select_for_update().filter(pk=sale.pk).exists()
+        make_snapshot(entity, date(2026, 2, 1), revenue=Decimal("10.00"), updated_by=finance_user)
+    still_pushing = pusher.is_alive()
+    pusher.join(timeout=30)
+
+    assert locked and still_pushing, "the snapshot save had to wait for QuickBooks"
+    assert errors == [] and [r.action for r in results] == ["created"]
 
 
 @pytest.mark.postgres
