@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DJANGO_SETTINGS_MODULE := otiumwork.settings
 
-.PHONY: demo test install install-dev browser lint bench clean
+.PHONY: demo test install install-dev browser lint conformance bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ browser:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+
+## make conformance: python-quickbooks' integration suite against the local sandbox (../shared beside the repo)
+conformance: install-dev
+	$(BIN)/python ../shared/conformance/python-quickbooks/run.py
 
 bench: install-dev
 	$(BIN)/python bench/run_all.py

@@ -32,6 +32,7 @@ from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSL
 
 from finance.quickbooks.errors import (
     QuickBooksError,
+    RunTooLongError,
     ThrottledError,
     error_from_exception,
     error_from_response,
@@ -158,18 +159,27 @@ def _overdue(limit: float) -> str:
 
 
 class CallCounter:
-    """HTTP calls to QuickBooks, added up across every client handed the same counter (thread-safe).
+    """HTTP calls to QuickBooks, added up across every client handed the same counter (thread-safe),
+    and the run's deadline, after which no call starts.
 
     A run gives one counter to each client it builds, so a retry with a new client after a 401 and a
-    call that failed both count."""
+    call that failed both count; ``seconds`` bounds the run as a whole (each call is bounded too, so
+    a run ends at most one call's timeout after its deadline)."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float | None = None) -> None:
         self._lock = threading.Lock()
         self.total = 0
+        self.seconds = seconds
+        self._deadline = time.monotonic() + seconds if seconds is not None else None
 
     def add(self) -> None:
         with self._lock:
             self.total += 1
+
+    def check(self) -> None:
+        """Raise RunTooLongError once the run's deadline has passed."""
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            raise RunTooLongError("no QuickBooks call starts after the run's deadline", detail=f"{self.seconds:g} s")
 
 
 class QuickBooksClient:
@@ -403,6 +413,7 @@ class QuickBooksClient:
         # Per call, on this thread's stack: calls running side by side each have their own budget.
         deadline = time.monotonic() + self.total_timeout
         for attempt in range(1, self.max_attempts + 1):
+            self.counter.check()  # outside the try: a run past its deadline is never retried here
             try:
                 limit = min(self.timeout, deadline - time.monotonic())
                 return self._attempt(method, url, limit=limit, params=params, headers=headers, data=data)

@@ -90,6 +90,10 @@ class UnavailableError(QuickBooksError):
     transient = True
 
 
+class RunTooLongError(UnavailableError):
+    headline = "The sync took longer than it may and stopped before its next QuickBooks call; it will be tried again"
+
+
 class ValidationFault(QuickBooksError):
     headline = "QuickBooks rejected the data"
 

@@ -40,8 +40,8 @@ def longest_run() -> timedelta:
 
 
 def call_counter() -> CallCounter:
-    """The counter a run hands to every client it builds."""
-    return CallCounter()
+    """The counter a run hands to every client it builds; no call starts after QBO_RUN_DEADLINE."""
+    return CallCounter(seconds=settings.QBO_RUN_DEADLINE)
 
 
 @contextmanager
