@@ -2,7 +2,7 @@
 
 intuit-oauth's `AuthClient` is a `requests.Session` that sets no timeout and, in its constructor,
 fetches the OpenID discovery document of the environment (any environment other than
-production/sandbox is taken as the discovery URL). We do not let it do that: `_AuthClient` builds
+production/sandbox is taken as the discovery URL). We do not let it do that: `AppAuthClient` builds
 itself from our `QuickBooksUrls` instead, for every environment. Reasons:
 - the endpoints are already known: Intuit's are fixed (the sandbox discovery document in the corpus
   lists exactly these hosts) and the local ones derive from QBO_LOCAL_URL by definition (SPEC 2a),
@@ -10,7 +10,7 @@ itself from our `QuickBooksUrls` instead, for every environment. Reasons:
 - no extra HTTP call per connect/refresh/revoke, and no new way to fail: a refresh no longer
   depends on developer.intuit.com being up, nor hangs on it;
 - no process-wide cache to invalidate when an admin switches environments.
-The cost is that `_AuthClient.__init__` mirrors the attributes intuit-oauth 1.2.6 sets (the version
+The cost is that `AppAuthClient.__init__` mirrors the attributes intuit-oauth 1.2.6 sets (the version
 is pinned; a test compares both attribute sets so an upgrade that changes them fails loudly).
 
 Every request the client makes is bounded whole (`request` is overridden): connect and the full
@@ -49,8 +49,9 @@ class TokenSet:
         return f"TokenSet(expires_in={self.expires_in}, refresh_expires_in={self.refresh_expires_in})"
 
 
-class _AuthClient(AuthClient):
-    """An AuthClient with every request bounded whole and endpoints taken from QuickBooksUrls."""
+class AppAuthClient(AuthClient):
+    """An intuit-oauth AuthClient for one app: endpoints from our QuickBooksUrls (no discovery call),
+    every request bounded as a whole."""
 
     def __init__(
         self,
@@ -83,26 +84,6 @@ class _AuthClient(AuthClient):
 
     def __repr__(self) -> str:
         return f"<AuthClient environment={self.environment}>"
-
-
-def auth_client_for(
-    *,
-    urls: QuickBooksUrls,
-    environment: str,
-    client_id: str,
-    client_secret: str,
-    redirect_uri: str,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> AuthClient:
-    """An intuit-oauth AuthClient for one app, with timeouts and no discovery call."""
-    return _AuthClient(
-        urls=urls,
-        environment=environment,
-        client_id=client_id,
-        client_secret=client_secret,
-        redirect_uri=redirect_uri,
-        timeout=timeout,
-    )
 
 
 def _call(client: AuthClient, action: Callable[[], _T], *tokens: str) -> _T:

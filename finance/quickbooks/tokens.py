@@ -40,7 +40,7 @@ class NotConnectedError(Exception):
 
 def auth_client(qb_settings: QuickBooksSettings, environment: str | None = None):
     environment = environment or qb_settings.environment
-    return oauth.auth_client_for(
+    return oauth.AppAuthClient(
         urls=quickbooks_urls(environment),
         environment=environment,
         client_id=qb_settings.client_id,

@@ -252,7 +252,7 @@ def test_concurrent_calls_each_keep_their_own_deadline(server):
 
 
 def auth_client(server, mode, timeout):
-    return oauth.auth_client_for(
+    return oauth.AppAuthClient(
         urls=urls_for("local", local_base_url=f"{server.url}/{mode}"),
         environment="local",
         client_id="client-id",

@@ -30,7 +30,7 @@ def mocked():
 
 @pytest.fixture
 def client():
-    return oauth.auth_client_for(
+    return oauth.AppAuthClient(
         urls=URLS,
         environment="production",
         client_id="client-id",
@@ -109,7 +109,7 @@ def test_refresh_returns_the_rotated_pair(mocked, client):
 
 
 def test_every_request_gets_the_timeout(mocked):
-    client = oauth.auth_client_for(
+    client = oauth.AppAuthClient(
         urls=URLS,
         environment="production",
         client_id="id",
@@ -202,7 +202,7 @@ def test_revoke_failure_is_mapped(mocked, client):
 
 def test_local_environment_talks_to_the_local_base_url(mocked):
     urls = urls_for("local", local_base_url="http://localhost:8001")
-    client = oauth.auth_client_for(
+    client = oauth.AppAuthClient(
         urls=urls, environment="local", client_id="id", client_secret=SECRET, redirect_uri=REDIRECT
     )
     mocked.add(responses.POST, "http://localhost:8001/oauth2/v1/tokens/bearer", body=TOKEN_BODY)
