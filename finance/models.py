@@ -99,7 +99,7 @@ class QuickBooksConnection(models.Model):
     class Meta:
         constraints = [
             # One realm per entity within a company: a realm held by one entity cannot be connected
-            # to a second one (SPEC 2). Forgotten (not connected) rows keep no realm.
+            # to a second one. Forgotten (not connected) rows keep no realm.
             models.UniqueConstraint(
                 fields=["company", "realm_id"],
                 condition=~models.Q(realm_id=""),

@@ -258,7 +258,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- QuickBooks -------------------------------------------------------------------------------
-# SPEC 2a: in the `local` environment every QuickBooks URL derives from this one base URL.
+# In the `local` environment every QuickBooks URL derives from this one base URL (docs/sync.md).
 QBO_LOCAL_URL = env_str("QBO_LOCAL_URL", "http://127.0.0.1:8000/qbo-sandbox").rstrip("/")
 # The local sandbox is mounted in this app's own WSGI server under /qbo-sandbox (demo only).
 QBO_SANDBOX_MOUNT = env_bool("QBO_SANDBOX_MOUNT", DEBUG)

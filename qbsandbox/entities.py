@@ -471,8 +471,8 @@ def void_invoice(body: dict[str, Any], now: float) -> None:
 def with_invoice_link(body: dict[str, Any], realm_id: str) -> dict[str, Any]:
     """`include=invoiceLink`: the customer's sharable link, which QBO gives only to an invoice that
     accepts online payment and has a `BillEmail`. Intuit's sandbox companies answer it in this form
-    (`https://developer.intuit.com/comingSoonview/scs-v1-...`, as in
-    qbo-corpus/entity/invoice-update-sparse.response.json)."""
+    (`https://developer.intuit.com/comingSoonview/scs-v1-...`, as in Intuit's sample answer to a
+    sparse invoice update)."""
     online = body.get("AllowOnlineCreditCardPayment") or body.get("AllowOnlineACHPayment")
     if not online or not (body.get("BillEmail") or {}).get("Address"):
         return body

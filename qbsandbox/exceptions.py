@@ -129,7 +129,7 @@ def internal_error_fault() -> LowercaseFault:
 
 
 def throttle_response(now: float, retry_after: int | None) -> Response:
-    """429/3001 exactly as the corpus shows it: XML even when JSON was asked for."""
+    """429/3001 exactly as QuickBooks sends it: XML even when JSON was asked for."""
     body = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<IntuitResponse time="{response_time(now)}" xmlns="http://schema.intuit.com/finance/v3">\n'

@@ -8,7 +8,7 @@ their own date) and `report_date`: `Current` (not yet due), then `num_periods` c
 days, the last one open-ended (`91 and over` with the defaults). Amounts are in the home currency
 (foreign documents at their own `ExchangeRate`), written as report cells are: strings with two decimals.
 
-The JSON follows the Intuit samples in the corpus (`reports/aged-*.intuit-docs.json`) and the Header
+The JSON follows Intuit's published samples of the aged reports and the Header
 rules the other report samples show: without `report_date`, `DateMacro` "today" and `StartPeriod` =
 `EndPeriod` = today; with it, neither `DateMacro` nor `StartPeriod`.
 """

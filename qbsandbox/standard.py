@@ -3,8 +3,8 @@ methods, tax codes and rates of its country, and (multicurrency only) its curren
 
 Pure builders (no database): `standard_rows(realm, now)` returns `{entity: [bodies]}` for the
 generator to write. Shapes follow Intuit's API reference for Account, PaymentMethod, TaxCode, TaxRate
-and CompanyCurrency (the corpus holds none of these bodies); Ids and names of the chart and the
-payment methods are those of Intuit's US sample company, whose Ids the corpus' invoices and bills
+and CompanyCurrency (no sample body of Intuit's shows these); Ids and names of the chart and the
+payment methods are those of Intuit's US sample company, whose Ids Intuit's sample invoices and bills
 already refer to (`AccountRef` 1, 33, 35, 79...).
 """
 

@@ -4,8 +4,8 @@ intuit-oauth's `AuthClient` is a `requests.Session` that sets no timeout and, in
 fetches the OpenID discovery document of the environment (any environment other than
 production/sandbox is taken as the discovery URL). We do not let it do that: `AppAuthClient` builds
 itself from our `QuickBooksUrls` instead, for every environment. Reasons:
-- the endpoints are already known: Intuit's are fixed (the sandbox discovery document in the corpus
-  lists exactly these hosts) and the local ones derive from QBO_LOCAL_URL by definition (SPEC 2a),
+- the endpoints are already known: Intuit's are fixed (Intuit's sandbox discovery document
+  lists exactly these hosts) and the local ones derive from QBO_LOCAL_URL by definition (docs/sync.md, "Environments"),
   so a stand-in server is reached at the same base URL even if it advertises another host name;
 - no extra HTTP call per connect/refresh/revoke, and no new way to fail: a refresh no longer
   depends on developer.intuit.com being up, nor hangs on it;
