@@ -1,7 +1,8 @@
 """A realm's CompanyInfo and Preferences bodies, shaped like QBO's (reduced to the blocks clients read).
 
-Preferences are a new company's defaults as Intuit's sample company shows them: tax year from January, billable expenses tracked, work
-week from Monday, the four e-mail messages, `OtherPrefs` opening with the default customer message.
+Preferences are a new company's defaults as Intuit's sample company shows them: tax year from
+January, billable expenses tracked, work week from Monday, the four e-mail messages, `OtherPrefs`
+opening with the default customer message.
 """
 
 from __future__ import annotations
