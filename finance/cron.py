@@ -1,4 +1,4 @@
-"""Machine endpoints for an external scheduler (docs/sync.md, "Cron"), guarded by the CRON_TOKEN header."""
+"""Machine endpoints for an external scheduler (docs/sync.md, "Cron endpoint"), guarded by the CRON_TOKEN header."""
 
 from __future__ import annotations
 
