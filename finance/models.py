@@ -241,3 +241,67 @@ class FigureDrilldown(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity_id} {self.month:%Y-%m} {self.figure}: {self.row_count} rows"
+
+
+class PushSettings(models.Model):
+    """How one connection's pushed invoices are written (docs/push.md): the line item and the tax.
+
+    Chosen by an admin from the QuickBooks company's own lists; the company's country decides the
+    tax model: US companies take `TAX` or `NON` on a line (QuickBooks computes sales tax), other
+    countries one of the company's TaxCode rows on every sales line and `GlobalTaxCalculation` on
+    the invoice. The country and multicurrency are as QuickBooks said when the page was last opened."""
+
+    connection = models.OneToOneField(QuickBooksConnection, on_delete=models.CASCADE, related_name="push_settings")
+    country = models.CharField(max_length=2, blank=True)
+    multicurrency = models.BooleanField(default=False)
+    item_id = models.CharField(max_length=40, blank=True)
+    item_name = models.CharField(max_length=100, blank=True)
+    # Non-US companies: the TaxCode put on every sales line, its name and total rate (percent).
+    tax_code_id = models.CharField(max_length=40, blank=True)
+    tax_code_name = models.CharField(max_length=100, blank=True)
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+    amounts_include_tax = models.BooleanField(default=False)
+    # US companies: TAX (QuickBooks' automated sales tax applies) or NON.
+    us_taxable = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "QuickBooks push settings"
+        verbose_name_plural = "QuickBooks push settings"
+
+    def __str__(self) -> str:
+        return f"Push settings of {self.connection}"
+
+    @property
+    def is_us(self) -> bool:
+        return self.country == "US"
+
+
+class CustomerLink(models.Model):
+    """The QuickBooks customer a client's invoices go to, per connection and currency (QuickBooks
+    books a customer's invoices in the customer's one currency). Found by Id, so a customer renamed
+    in QuickBooks still gets the next invoice; the name is as QuickBooks last showed it."""
+
+    client = models.ForeignKey("sales.Client", on_delete=models.CASCADE, related_name="quickbooks_links")
+    connection = models.ForeignKey(QuickBooksConnection, on_delete=models.CASCADE, related_name="customer_links")
+    currency = models.CharField(max_length=3)
+    qb_customer_id = models.CharField(max_length=40)
+    qb_customer_name = models.CharField(max_length=500)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["client__name", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "connection", "currency"], name="customerlink_one_per_client_connection_currency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} ({self.currency}) → QuickBooks customer {self.qb_customer_id}"

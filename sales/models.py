@@ -32,12 +32,23 @@ class SaleStatus(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+class InvoiceGone(models.TextChoices):
+    DELETED = "deleted", "Deleted in QuickBooks"
+    VOIDED = "voided", "Voided in QuickBooks"
+
+
 class Sale(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sales")
     entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="sales")
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="sales")
     salesperson = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales")
     name = models.CharField(max_length=200)
+    # The contract's currency and amount; amount_usd is the USD figure of sales reporting (equal to
+    # the amount for a USD sale). The invoice is pushed in the contract's currency.
+    currency = models.CharField(max_length=3, default="USD")
+    amount = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+    )
     amount_usd = models.DecimalField(
         max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
     )
@@ -53,6 +64,13 @@ class Sale(models.Model):
     qb_pushed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The pushed invoice as the last pull sync saw it in QuickBooks (docs/push.md, "Status").
+    qb_currency = models.CharField(max_length=3, blank=True)
+    qb_total = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    qb_balance = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    qb_last_paid_on = models.DateField(null=True, blank=True)
+    qb_invoice_gone = models.CharField(max_length=8, choices=InvoiceGone.choices, blank=True)
+    qb_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-signed_date", "-id"]
@@ -64,8 +82,27 @@ class Sale(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        if self.amount is None and self.currency == "USD":
+            self.amount = self.amount_usd  # a USD sale's amount is its USD figure
+        super().save(*args, **kwargs)
+
+    @property
+    def qb_state(self) -> str:
+        """open, partly_paid, paid, voided, deleted, or "" before a sync has looked at the invoice."""
+        if self.qb_invoice_gone:
+            return self.qb_invoice_gone
+        if not self.qb_invoice_id or self.qb_balance is None or self.qb_total is None:
+            return ""
+        if self.qb_balance <= 0:
+            return "paid"
+        return "partly_paid" if self.qb_balance < self.qb_total else "open"
+
     def clean(self) -> None:
         errors = {}
+        if self.currency == "USD" and self.amount is not None and self.amount_usd is not None:
+            if self.amount != self.amount_usd:
+                errors["amount_usd"] = "For a USD sale the amount in USD is the contract amount."
         if self.entity_id and self.entity.company_id != self.company_id:
             errors["entity"] = "This entity belongs to another company."
         if self.client_id and self.client.company_id != self.company_id:
