@@ -13,7 +13,14 @@ from . import sync_views
 from .connection_health import add_health
 from .forms import QuickBooksSettingsForm
 from .models import QuickBooksConnection, QuickBooksSettings
-from .quickbooks.connect import Callback, ConnectError, disconnect, finish_connect, start_connect
+from .quickbooks.connect import (
+    Callback,
+    ConnectError,
+    SwitchNeedsConfirmation,
+    disconnect,
+    finish_connect,
+    start_connect,
+)
 from .quickbooks.environments import redirect_uri
 
 
@@ -81,8 +88,11 @@ def dashboard(request):
 @member_required(*ADMIN_ONLY)
 def connect(request, entity_id: int):
     entity = get_object_or_404(Entity, pk=entity_id, company=request.membership.company)
+    switch_to = request.POST.get("switch_to", "")
     try:
-        return redirect(start_connect(session=request.session, user=request.user, entity=entity))
+        return redirect(
+            start_connect(session=request.session, user=request.user, entity=entity, switch_to=switch_to)
+        )
     except ConnectError as error:
         messages.error(request, str(error))
         return redirect("finance:qb")
@@ -102,6 +112,8 @@ def callback(request):
         connection = finish_connect(session=request.session, user=request.user, callback=answer)
     except ConnectError as error:
         messages.error(request, str(error))
+    except SwitchNeedsConfirmation as switch:
+        return render(request, "finance/qb_switch_confirm.html", {"switch": switch})
     else:
         messages.success(
             request,

@@ -305,6 +305,14 @@ def sync_connection(
     connection.refresh_from_db()
     if connection.status != ConnectionStatus.CONNECTED:
         return runs.skip(run, f"needs reconnect ({connection.get_status_display()}).")
+    entity_currency = connection.entity.home_currency
+    if connection.qb_home_currency != entity_currency:  # never another currency's figures in the months
+        return runs.fail(
+            run,
+            f"the QuickBooks company “{connection.qb_company_name}” keeps its books in "
+            f"{connection.qb_home_currency or 'an unknown currency'}, not in {entity_currency} like "
+            f"{connection.entity.name}. Reconnect {connection.entity.name} to its own {entity_currency} company.",
+        )
     if not runs.start(run):
         return run
     today = today or timezone.localdate(timezone=connection.entity.zone)

@@ -36,6 +36,9 @@ def connect(client, admin_user, local_quickbooks):
 
     def _connect(entity, **realm) -> str:
         realm_id = local_quickbooks.realm(**realm)
+        # An entity connects only to a company of its own home currency (the wrong-company guard).
+        entity.home_currency = realm.get("currency", "USD")
+        entity.save(update_fields=["home_currency"])
         client.force_login(admin_user)
         qbo.connect(client, entity, realm_id)
         client.logout()
