@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from qbsandbox import cdc, faults, models, reports, revisions, writes
 from qbsandbox import entities as build
-from qbsandbox import faults, models, reports, revisions, writes
 from qbsandbox.catalog import BY_LOWER, CREATABLE, KNOWN
 from qbsandbox.clock import response_time
 from qbsandbox.exceptions import (
@@ -27,7 +27,7 @@ BATCH_LIMIT = 30
 
 def call_kind(method: str, rest: str) -> str:
     head = rest.split("/")[0].lower()
-    if head in ("query", "batch", "companyinfo", "preferences"):
+    if head in ("query", "batch", "companyinfo", "preferences", "cdc"):
         return head
     if head == "reports":
         return "report"
@@ -91,6 +91,8 @@ def _route(req: Request, store: Store, realm_id: str, rest: str) -> Response:
             )
         if head == "preferences" and len(parts) == 1 and req.method == "POST":
             return _entity(store, realm_id, "Preferences", revisions.update_preferences(store, realm_id, req.json()))
+        if head == "cdc" and len(parts) == 1 and req.method == "GET":
+            return _envelope(store, realm_id, "CDCResponse", [cdc.changes(store, realm_id, req.query)])
         if head == "exchangerate" and len(parts) == 1 and req.method == "GET":
             return _entity(store, realm_id, "ExchangeRate", _exchange_rate(store, realm_id, req.query))
         if head == "reports" and len(parts) == 2 and req.method == "GET" and parts[1] in reports.AGING:

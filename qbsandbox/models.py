@@ -215,11 +215,18 @@ def load_entity(db: Any, realm_id: str, entity: str, entity_id: Any) -> dict[str
     return loads(row["body"]) if row else None
 
 
-def delete_entity(db: Any, realm_id: str, entity: str, entity_id: Any) -> None:
+def delete_entity(db: Any, realm_id: str, entity: str, entity_id: Any, *, when: float | None = None) -> None:
+    """Remove the row; ``when`` (a delete through the API) also keeps the Id and time for change data
+    capture, which reports deleted entities."""
     db.execute(
         "DELETE FROM entities WHERE realm_id = ? AND type = ? AND id = ?",
         (realm_id, entity, storage_id(entity_id)),
     )
+    if when is not None:
+        db.execute(
+            "INSERT OR REPLACE INTO deletions (realm_id, type, id, deleted_time) VALUES (?, ?, ?, ?)",
+            (realm_id, entity, storage_id(entity_id), when),
+        )
 
 
 def read_entity(store: Store, realm_id: str, entity: str, entity_id: str) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def _identity(old: dict[str, Any]) -> dict[str, Any]:
 def _delete(ctx: Ctx, entity: str, old: dict[str, Any], req: dict[str, Any]) -> dict[str, Any]:
     _unapply(ctx, entity, old)
     _unlink_payments(ctx, entity, old)
-    delete_entity(ctx.db, ctx.realm_id, entity, old["Id"])
+    delete_entity(ctx.db, ctx.realm_id, entity, old["Id"], when=ctx.now)
     _refresh_parties(ctx, entity, old, old)
     return {"domain": "QBO", "status": "Deleted", "Id": old["Id"]}
 

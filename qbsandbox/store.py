@@ -40,6 +40,11 @@ CREATE INDEX IF NOT EXISTS ix_entities_balance ON entities (realm_id, type, bala
 CREATE INDEX IF NOT EXISTS ix_entities_customer ON entities (realm_id, type, customer_ref);
 CREATE INDEX IF NOT EXISTS ix_entities_vendor ON entities (realm_id, type, vendor_ref);
 CREATE INDEX IF NOT EXISTS ix_entities_updated ON entities (realm_id, type, updated_time);
+CREATE TABLE IF NOT EXISTS deletions (
+    realm_id TEXT NOT NULL, type TEXT NOT NULL, id INTEGER NOT NULL, deleted_time REAL NOT NULL,
+    PRIMARY KEY (realm_id, type, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ix_deletions_time ON deletions (realm_id, type, deleted_time);
 CREATE TABLE IF NOT EXISTS auth_codes (
     code TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, realm_id TEXT NOT NULL,
     scope TEXT NOT NULL, expires_at REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0, grant_id TEXT
