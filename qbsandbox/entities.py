@@ -235,7 +235,9 @@ def sales_line(number: int, line: dict[str, Any]) -> dict[str, Any]:
     detail: dict[str, Any] = {"ItemRef": line["item"]}
     if line.get("qty") is not None:
         detail.update({"UnitPrice": line["unit_price"], "Qty": line["qty"]})
-    detail["TaxCodeRef"] = {"value": "NON"}
+    detail["TaxCodeRef"] = {"value": line.get("tax_code") or "NON"}
+    if line.get("tax_inclusive") is not None:
+        detail["TaxInclusiveAmt"] = line["tax_inclusive"]
     out: dict[str, Any] = {"Id": str(number), "LineNum": number}
     if line.get("description"):
         out["Description"] = line["description"]
@@ -262,8 +264,12 @@ def build_invoice(
     currency: str,
     rate: Decimal | None,
     private_note: str | None = None,
+    tax: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    total = sum((line["amount"] for line in lines), ZERO)
+    """`tax`: a non-US company's {"calculation", "detail"} (TxnTaxDetail); lines then carry `tax_code`."""
+    subtotal = sum((line["amount"] for line in lines), ZERO)
+    total_tax = tax["detail"]["TotalTax"] if tax else ZERO
+    total = subtotal + total_tax  # what the customer owes: the lines plus their tax
     body: dict[str, Any] = {
         "AllowIPNPayment": False,
         "AllowOnlinePayment": False,
@@ -272,8 +278,11 @@ def build_invoice(
         **_document_head(entity_id, now, doc_number, txn_date, currency, rate, private_note),
     }
     body["LinkedTxn"] = []
-    body["Line"] = _sales_lines(lines, total)
-    body.update({"TxnTaxDetail": {"TotalTax": ZERO}, "CustomerRef": customer, "DueDate": due_date})
+    body["Line"] = _sales_lines(lines, subtotal)
+    if tax:
+        body["GlobalTaxCalculation"] = tax["calculation"]
+    body.update({"TxnTaxDetail": tax["detail"] if tax else {"TotalTax": ZERO}, "CustomerRef": customer})
+    body["DueDate"] = due_date
     _sales_tail(body, total, rate)
     return body
 

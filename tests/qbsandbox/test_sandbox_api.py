@@ -24,12 +24,9 @@ def _customer(conn, name: str, **extra) -> dict:
     return loads(response.content)["Customer"]
 
 
-def _invoice_body(customer_id: str, item_id: str, amount: str = "100.00", **extra) -> dict:
-    line = {
-        "Amount": Decimal(amount),
-        "DetailType": "SalesItemLineDetail",
-        "SalesItemLineDetail": {"ItemRef": {"value": item_id}},
-    }
+def _invoice_body(customer_id: str, item_id: str, amount: str = "100.00", tax_code: str = "", **extra) -> dict:
+    detail = {"ItemRef": {"value": item_id}, **({"TaxCodeRef": {"value": tax_code}} if tax_code else {})}
+    line = {"Amount": Decimal(amount), "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": detail}
     return {"CustomerRef": {"value": customer_id}, "Line": [line], **extra}
 
 
@@ -103,7 +100,7 @@ def test_foreign_currency_invoice_carries_rate_and_home_amounts(sandbox, app):
     realm = sandbox.create_realm(name="Rupee Co", currency="INR", multicurrency=True)
     conn = connect_app(sandbox.url, app, realm)
     customer = _customer(conn, "Dollar Client", CurrencyRef={"value": "USD"})
-    body = _invoice_body(customer["Id"], _service_item(conn), "1000.00", ExchangeRate=Decimal("83.5"))
+    body = _invoice_body(customer["Id"], _service_item(conn), "1000.00", tax_code="3", ExchangeRate=Decimal("83.5"))
     invoice = loads(_post_json(conn, "Invoice", body).content)["Invoice"]
     assert invoice["CurrencyRef"]["value"] == "USD"
     assert (invoice["ExchangeRate"], invoice["HomeTotalAmt"], invoice["HomeBalance"]) == (

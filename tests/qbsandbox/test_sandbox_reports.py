@@ -28,15 +28,9 @@ def _insert(sandbox, realm: str, entity: str, body: dict) -> dict:
     return sandbox.insert_entity(realm, entity, json.loads(json.dumps(body, default=str)))
 
 
-def _sales(amount: str, description: str = "Services") -> list[dict]:
-    return [
-        {
-            "Amount": amount,
-            "Description": description,
-            "DetailType": "SalesItemLineDetail",
-            "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
-        }
-    ]
+def _sales(amount: str, description: str = "Services", tax_code: str = "") -> list[dict]:
+    detail = {"ItemRef": {"value": "1"}, **({"TaxCodeRef": {"value": tax_code}} if tax_code else {})}
+    return [{"Amount": amount, "Description": description, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": detail}]
 
 
 def _expense(amount: str) -> list[dict]:
@@ -311,7 +305,7 @@ def test_credit_memo_in_a_foreign_currency_carries_rate_and_home_amounts(sandbox
     realm = sandbox.create_realm(name="Franc Credit", currency="CHF", multicurrency=True)
     conn = connect_app(sandbox.url, app, realm)
     customer = loads(conn.create("Customer", {"DisplayName": "Euro Buyer", "CurrencyRef": {"value": "EUR"}}).content)
-    body = {"CustomerRef": {"value": customer["Customer"]["Id"]}, "ExchangeRate": 0.95, "Line": _sales("200.00")}
+    body = {"CustomerRef": {"value": customer["Customer"]["Id"]}, "ExchangeRate": 0.95, "Line": _sales("200.00", tax_code="2")}
     memo = loads(conn.create("CreditMemo", body).content)["CreditMemo"]
     assert memo["CurrencyRef"]["value"] == "EUR"
     assert (memo["ExchangeRate"], memo["HomeTotalAmt"], memo["HomeBalance"]) == (
