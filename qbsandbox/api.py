@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from qbsandbox import cdc, faults, models, reports, revisions, writes
+from qbsandbox import cdc, faults, models, reports, revisions, webhooks, writes
 from qbsandbox import entities as build
 from qbsandbox.catalog import BY_LOWER, CREATABLE, KNOWN
 from qbsandbox.clock import response_time
@@ -121,6 +121,13 @@ def _write(store: Store, realm_id: str, entity: str, body: Any, query: dict[str,
 
 
 def _operate(store: Store, realm_id: str, entity: str, operation: str, body: Any) -> dict[str, Any]:
+    """One write; once it is saved, its webhook notification goes out (if anyone subscribed)."""
+    result = _change(store, realm_id, entity, operation, body)
+    webhooks.notify(store, realm_id, entity, result, operation)
+    return result
+
+
+def _change(store: Store, realm_id: str, entity: str, operation: str, body: Any) -> dict[str, Any]:
     if operation == "create":
         return writes.create_entity(store, realm_id, entity, body)
     if operation == "update":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qbsandbox import demo, faults, generate, models, pages, writes
+from qbsandbox import demo, faults, generate, models, pages, webhooks, writes
 from qbsandbox.catalog import BY_LOWER, CREATABLE
 from qbsandbox.exceptions import QboFault
 from qbsandbox.responses import HTML, Request, Response, json_response, text_response
@@ -103,9 +103,11 @@ def entities(req: Request, store: Store, realm_id: str, entity: str) -> Response
     if name not in CREATABLE:
         return _json({"error": f"cannot insert {entity}"}, 400)
     try:
-        return _json({name: writes.insert_entity(store, realm_id, name, _body(req))}, 201)
+        inserted = writes.insert_entity(store, realm_id, name, _body(req))
     except QboFault as fault:
         return _json({"Fault": fault.fault_body()}, 400)
+    webhooks.notify(store, realm_id, name, inserted, "create")  # a change made "in QuickBooks"
+    return _json({name: inserted}, 201)
 
 
 def query(req: Request, store: Store, realm_id: str) -> Response:
@@ -130,6 +132,24 @@ def read(req: Request, store: Store, realm_id: str, entity: str, entity_id: str)
         return _json({name: models.read_entity(store, realm_id, name, entity_id)})
     except QboFault as fault:
         return _json({"Fault": fault.fault_body()}, 404 if fault.code == "610" else 400)
+
+
+def webhook_subscription(req: Request, store: Store) -> Response:
+    """`POST /_sandbox/webhooks` `{"url", "verifier_token", "format": "classic"|"cloudevents"}`: where
+    notifications of changes go (an empty url stops them). `GET`: the subscription (never the
+    token) and the latest deliveries with their outcome."""
+    if req.method == "POST":
+        body = _body(req)
+        try:
+            webhooks.subscribe(
+                store,
+                url=str(body.get("url") or ""),
+                verifier_token=str(body.get("verifier_token") or ""),
+                body_format=str(body.get("format") or "classic"),
+            )
+        except ValueError as error:
+            return _json({"error": str(error)}, 400)
+    return _json({**webhooks.subscription(store), "deliveries": webhooks.deliveries(store)})
 
 
 def seed_demo(req: Request, store: Store) -> Response:

@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS deletions (
     PRIMARY KEY (realm_id, type, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_deletions_time ON deletions (realm_id, type, deleted_time);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, sent_at REAL NOT NULL, url TEXT NOT NULL, outcome TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS auth_codes (
     code TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, realm_id TEXT NOT NULL,
     scope TEXT NOT NULL, expires_at REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0, grant_id TEXT

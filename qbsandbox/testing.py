@@ -134,6 +134,15 @@ def seed_demo_realms(base_url: str, today: str | None = None) -> list[dict[str, 
     return control(base_url, "POST", "demo", {"today": today} if today else {})["realms"]
 
 
+def subscribe_webhooks(base_url: str, url: str, verifier_token: str, body_format: str = "classic") -> dict[str, Any]:
+    """Send the sandbox's change notifications to `url`, signed with `verifier_token`."""
+    return control(base_url, "POST", "webhooks", {"url": url, "verifier_token": verifier_token, "format": body_format})
+
+
+def webhook_deliveries(base_url: str) -> list[dict[str, Any]]:
+    return control(base_url, "GET", "webhooks")["deliveries"]
+
+
 @dataclass
 class RunningSandbox:
     url: str
@@ -163,6 +172,12 @@ class RunningSandbox:
 
     def insert_entity(self, realm_id: str, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         return insert_entity(self.url, realm_id, entity, body)
+
+    def subscribe_webhooks(self, url: str, verifier_token: str, body_format: str = "classic") -> dict[str, Any]:
+        return subscribe_webhooks(self.url, url, verifier_token, body_format)
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        return webhook_deliveries(self.url)
 
     def query_entities(self, realm_id: str, text: str) -> dict[str, Any]:
         return query_entities(self.url, realm_id, text)

@@ -22,6 +22,7 @@ ROUTES: list[tuple[set[str], re.Pattern[str], Handler]] = [
     ({"POST"}, re.compile(r"/_sandbox/apps"), control.apps),
     ({"GET", "POST"}, re.compile(r"/_sandbox/realms"), control.realms),
     ({"POST"}, re.compile(r"/_sandbox/demo"), control.seed_demo),
+    ({"GET", "POST"}, re.compile(r"/_sandbox/webhooks"), control.webhook_subscription),
     ({"GET"}, re.compile(r"/_sandbox/realms/(?P<realm_id>[^/]+)/query"), control.query),
     (
         {"GET"},
