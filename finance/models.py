@@ -146,6 +146,7 @@ class RunTrigger(models.TextChoices):
     CRON = "cron", "cron endpoint"
     SHELL = "shell", "shell command"
     PUSH = "push", "push button"
+    WEBHOOK = "webhook", "QuickBooks webhook"
 
 
 class SyncRun(models.Model):

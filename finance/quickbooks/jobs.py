@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from celery import current_app
 from django.db import transaction
 
-from finance.models import ConnectionStatus, QuickBooksConnection, RunStatus, SyncDirection, SyncRun
+from finance.models import ConnectionStatus, QuickBooksConnection, RunStatus, RunTrigger, SyncDirection, SyncRun
 from finance.quickbooks import runs
 
 SYNC_TASK = "finance.tasks.sync_connection_task"
@@ -61,6 +61,24 @@ def queue_sync(*, connection: QuickBooksConnection, trigger: str, started_by=Non
         run = runs.record(
             connection=connection, direction=SyncDirection.PULL, trigger=trigger, started_by=started_by
         )
+        send_sync(run)
+        return run
+
+
+def queue_webhook_sync(*, connection: QuickBooksConnection) -> SyncRun:
+    """A sync for a change QuickBooks told us about. Bursts coalesce: while a sync of the connection
+    waits in the queue, it will read this change too, so nothing more is queued; while one runs
+    (and may have read past the change already), one more waits behind it."""
+    with runs.connection_locked(connection.pk):
+        runs.close_lost(connection)
+        waiting = (
+            SyncRun.objects.filter(connection=connection, direction=SyncDirection.PULL, status=RunStatus.QUEUED)
+            .order_by("-queued_at", "-id")
+            .first()
+        )
+        if waiting is not None:  # lost ones were closed just above
+            return waiting
+        run = runs.record(connection=connection, direction=SyncDirection.PULL, trigger=RunTrigger.WEBHOOK)
         send_sync(run)
         return run
 
