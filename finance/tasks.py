@@ -8,6 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
+from finance import signals
 from finance.models import QuickBooksConnection, RunStatus, SyncRun
 from finance.quickbooks.jobs import queue_all_syncs
 from finance.quickbooks.pull import sync_connection
@@ -35,5 +36,8 @@ def sync_connection_task(self, connection_id: int, trigger: str, user_id: int | 
 
 @shared_task
 def sync_all_connections(trigger: str = "beat") -> dict[str, int]:
-    """The fan-out: one sync job per active connection of every company (beat runs it hourly)."""
-    return queue_all_syncs(trigger=trigger).as_dict()
+    """The fan-out: one sync job per active connection of every company (beat runs it hourly). Its end
+    is announced: the scheduler's heartbeat."""
+    counts = queue_all_syncs(trigger=trigger).as_dict()
+    signals.fanout_finished.send_robust(sender=None, trigger=trigger, counts=counts)
+    return counts

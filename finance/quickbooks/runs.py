@@ -2,7 +2,8 @@
 
 A run is recorded before any call (``record``), started under its connection's lock (``start``: a
 second pull while one runs is ``skipped``), and ends once, as ``succeed``, ``skip`` or ``fail``,
-each keeping its outcome on the run and writing its run-level line of the sync log (``log``).
+each keeping its outcome on the run and writing its run-level line of the sync log (``log``); once
+committed, each end is announced (``finance.signals.run_finished``).
 QuickBooks calls are counted on the run's ``CallCounter``, handed to every client built for it.
 
 A run still marked running (or queued) long after the most a run can take (``longest_run``) lost
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from finance import signals
 from finance.models import QuickBooksConnection, RunStatus, SyncAction, SyncDirection, SyncLogEntry, SyncRun
 from finance.quickbooks.client import CallCounter
 from finance.quickbooks.synclog import write_log
@@ -162,6 +164,7 @@ def skip(run: SyncRun, reason: str) -> SyncRun:
     run.status, run.finished_at, run.error_message = RunStatus.SKIPPED, timezone.now(), reason
     run.save(update_fields=["status", "finished_at", "error_message"])
     log(run, SyncAction.SKIPPED, f"Sync skipped: {reason}")
+    signals.send_after_commit(signals.run_finished, run=run)
     return run
 
 
@@ -191,6 +194,7 @@ def fail(
         object_ref=object_ref,
         details=details,
     )
+    signals.send_after_commit(signals.run_finished, run=run)
     return run
 
 
@@ -200,4 +204,5 @@ def succeed(run: SyncRun, *, counter: CallCounter | None = None, fields: tuple[s
     if counter is not None:
         run.qbo_calls = counter.total
     run.save(update_fields=["status", "finished_at", "qbo_calls", *fields])
+    signals.send_after_commit(signals.run_finished, run=run)
     return run

@@ -1,8 +1,12 @@
-"""Write lines of the QuickBooks sync log (the `quickbooks_sync_log` table shown on the dashboard)."""
+"""Write lines of the QuickBooks sync log (the `quickbooks_sync_log` table shown on the dashboard).
+
+A line about the connection itself (connected, refreshed, refresh failed, disconnected) is also
+announced once committed (``finance.signals.connection_event``)."""
 
 from typing import Any
 
-from finance.models import QuickBooksConnection, SyncLogEntry, SyncRun
+from finance import signals
+from finance.models import QuickBooksConnection, SyncDirection, SyncLogEntry, SyncRun
 
 
 def write_log(
@@ -16,7 +20,7 @@ def write_log(
     object_ref: str = "",
     details: dict[str, Any] | None = None,
 ) -> SyncLogEntry:
-    return SyncLogEntry.objects.create(
+    entry = SyncLogEntry.objects.create(
         company_id=connection.company_id,
         entity_id=connection.entity_id,
         run=run,
@@ -27,3 +31,6 @@ def write_log(
         object_ref=object_ref,
         details=details or {},
     )
+    if direction == SyncDirection.CONNECTION:
+        signals.send_after_commit(signals.connection_event, entry=entry)
+    return entry
