@@ -281,6 +281,26 @@ def write_months(
 # --- the service --------------------------------------------------------------------------------
 
 
+def started(run: SyncRun, connection: QuickBooksConnection) -> bool:
+    """Start the run, or end it (skipped or failed, with its reason) when the connection cannot be
+    synced now: it needs reconnecting, its company keeps its books in another currency than the
+    entity, or another sync of it is running."""
+    connection.refresh_from_db()
+    if connection.status != ConnectionStatus.CONNECTED:
+        runs.skip(run, f"needs reconnect ({connection.get_status_display()}).")
+        return False
+    entity_currency = connection.entity.home_currency
+    if connection.qb_home_currency != entity_currency:  # never another currency's figures in the months
+        runs.fail(
+            run,
+            f"the QuickBooks company “{connection.qb_company_name}” keeps its books in "
+            f"{connection.qb_home_currency or 'an unknown currency'}, not in {entity_currency} like "
+            f"{connection.entity.name}. Reconnect {connection.entity.name} to its own {entity_currency} company.",
+        )
+        return False
+    return runs.start(run)
+
+
 def sync_connection(
     *,
     connection: QuickBooksConnection,
@@ -302,18 +322,7 @@ def sync_connection(
     run = run or runs.record(
         connection=connection, direction=SyncDirection.PULL, trigger=trigger, started_by=started_by
     )
-    connection.refresh_from_db()
-    if connection.status != ConnectionStatus.CONNECTED:
-        return runs.skip(run, f"needs reconnect ({connection.get_status_display()}).")
-    entity_currency = connection.entity.home_currency
-    if connection.qb_home_currency != entity_currency:  # never another currency's figures in the months
-        return runs.fail(
-            run,
-            f"the QuickBooks company “{connection.qb_company_name}” keeps its books in "
-            f"{connection.qb_home_currency or 'an unknown currency'}, not in {entity_currency} like "
-            f"{connection.entity.name}. Reconnect {connection.entity.name} to its own {entity_currency} company.",
-        )
-    if not runs.start(run):
+    if not started(run, connection):
         return run
     today = today or timezone.localdate(timezone=connection.entity.zone)
     counter = runs.call_counter()
