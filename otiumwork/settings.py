@@ -7,9 +7,11 @@ Production mode (DJANGO_DEBUG=0) refuses to start without its secrets and passes
 
 import os
 from datetime import timedelta
+from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -111,9 +113,13 @@ INSTALLED_APPS = [
     "accounts",
     "sales",
     "finance",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz and /readyz answer the orchestrator's probe by address, before the host check
+    # and the TLS redirect.
+    "ops.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -252,11 +258,17 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Worker logs go through LOGGING below (JSON lines in production), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "quickbooks-sync-all-hourly": {
         "task": "finance.tasks.sync_all_connections",
         "schedule": 3600.0,
     },
+    # The scheduler's heartbeat (ops/heartbeat.py): the beat container's health check reads it.
+    "ops-beat-tick": {"task": "ops.tasks.beat_tick", "schedule": 60.0},
+    # Authorizations expiring within 14 days, then the digest of alerts held back that day.
+    "ops-daily-alerts": {"task": "ops.tasks.daily_alerts", "schedule": crontab(hour=7, minute=0)},
 }
 
 # --- QuickBooks -------------------------------------------------------------------------------
@@ -293,10 +305,51 @@ if not FIELD_ENCRYPTION_KEYS and not DEBUG:
 if DEBUG:
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
+# --- Operations: scheduler heartbeat, alert emails, error reports, logs ---------------------
+# Scheduled syncs are expected where beat runs, i.e. with a broker; when the newest heartbeat (beat's
+# tick, each scheduled fan-out) is older than this, /finance/qb warns admins and /readyz fails.
+OPS_SCHEDULER_EXPECTED = bool(REDIS_URL)
+OPS_SCHEDULER_STALE_AFTER = timedelta(hours=2)
+
+# Alert emails (ops/alerts.py) go through SMTP when EMAIL_HOST is set, else to the console (the demo).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on: pick the one your server speaks")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "OtiumWork <alerts@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Error reports: on only when SENTRY_DSN is set; every event is scrubbed of secrets (ops/error_reports.py).
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+try:
+    _VERSION = metadata.version("otiumwork")
+except metadata.PackageNotFoundError:
+    _VERSION = "unknown"
+SENTRY_RELEASE = env_str("SENTRY_RELEASE", f"otiumwork@{_VERSION}")
+if SENTRY_DSN:
+    # Imported only when configured: without a DSN the SDK is never loaded.
+    from ops import error_reports
+
+    error_reports.start(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=SENTRY_RELEASE)
+
+# One JSON object per line in production mode (events on `otiumwork.events` carry their fields:
+# company, entity, realm, run, trigger, qbo_calls, duration_ms, outcome); readable lines in development.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"()": "ops.logformat.TextFormatter"},
+        "json": {"()": "ops.logformat.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "text" if DEBUG else "json"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

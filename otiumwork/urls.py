@@ -3,12 +3,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from finance import cron
+from ops import views as ops_views
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("sales/", include("sales.urls")),
     path("finance/", include("finance.urls")),
     path("api/cron/qb-sync-all", cron.qb_sync_all, name="cron_qb_sync_all"),
+    # Also answered first by ops.middleware.HealthProbeMiddleware, whatever the Host header.
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("admin/settings/alerts", ops_views.alert_settings, name="alert_settings"),
 ]
 
 # Django's admin is an operator's tool: mounted only when DJANGO_ADMIN_ENABLED is on (by default in
