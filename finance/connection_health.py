@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Entity
 
 from .models import RunStatus, SyncDirection, SyncRun
+from .presentation import error_text
 
 TOKEN_WARNING = timedelta(days=14)
 SIDES = {"ar": ("Open AR", "A/R aging", "payments"), "ap": ("Open AP", "A/P aging", "bill payments")}
@@ -25,6 +26,7 @@ class TieOutLine:
     side: str
     status: str  # matches | rounding | explained | differs | unavailable
     text: str
+    short: str = ""  # "Open AR matches", "Open AP differs by USD -563,875.39": the card's one line
 
 
 @dataclass
@@ -38,47 +40,55 @@ class Health:
     calls_24h: int = 0
     tie_out: list[TieOutLine] = field(default_factory=list)
 
+    @property
+    def tie_out_summary(self) -> str:
+        return " · ".join(line.short for line in self.tie_out if line.short)
 
-def money(value: str | Decimal) -> str:
-    return f"{Decimal(value):,.2f}"
+
+def money(value: str | Decimal, currency: str = "") -> str:
+    amount = f"{Decimal(value):,.2f}"
+    return f"{currency} {amount}" if currency else amount
 
 
-def tie_out_lines(tie_out: dict) -> list[TieOutLine]:
-    """What the run's tie-out says, in words a finance user checks against QuickBooks."""
+def tie_out_lines(tie_out: dict, currency: str = "") -> list[TieOutLine]:
+    """What the run's tie-out says, in words a finance user checks against QuickBooks; amounts in
+    ``currency`` (the entity's home currency, the reports' currency)."""
     if not tie_out:
         return []
     if "error" in tie_out:
-        return [TieOutLine("", "unavailable", f"Tie-out unavailable: {tie_out['error']}")]
+        text = error_text(tie_out["error"]).sentence
+        return [TieOutLine("", "unavailable", f"Tie-out unavailable: {text}", "Tie-out unavailable")]
     as_of = date.fromisoformat(tie_out["as_of"])
-    return [side_line(side, tie_out[side], as_of) for side in SIDES if side in tie_out]
+    return [side_line(side, tie_out[side], as_of, currency) for side in SIDES if side in tie_out]
 
 
-def side_line(side: str, result: dict, as_of: date) -> TieOutLine:
+def side_line(side: str, result: dict, as_of: date, currency: str = "") -> TieOutLine:
     label, report, payments = SIDES[side]
-    status, qb = result["status"], money(result["quickbooks"])
+    status, qb = result["status"], money(result["quickbooks"], currency)
     where = f"QuickBooks' {report} on {as_of:%Y-%m-%d}"
     if status == "matches":
-        return TieOutLine(label, status, f"{label} matches QuickBooks ({qb} in {where}).")
-    difference = money(result["difference"])
+        return TieOutLine(label, status, f"{label} matches QuickBooks ({qb} in {where}).", f"{label} matches")
+    difference = money(result["difference"], currency)
+    short = f"{label} differs by {difference}"
     if status == "rounding":
         text = f"{label} matches QuickBooks within rounding of foreign-currency documents (differs by {difference})."
-        return TieOutLine(label, status, text)
+        return TieOutLine(label, status, text, f"{label} matches within rounding")
     causes = []
     if Decimal(result["credit_memos"]):
-        causes.append(f"open credit memos {money(result['credit_memos'])}")
+        causes.append(f"open credit memos {money(result['credit_memos'], currency)}")
     if Decimal(result["unapplied"]):
-        causes.append(f"unapplied {payments} {money(result['unapplied'])}")
+        causes.append(f"unapplied {payments} {money(result['unapplied'], currency)}")
     text = f"{label} differs by {difference} from {where} ({qb})"
     if status == "explained":
-        text += f": {' and '.join(causes)}, which V1 does not count."
+        text += f": {' and '.join(causes)}, which the snapshots do not count."
     else:
         explained = -(Decimal(result["credit_memos"]) + Decimal(result["unapplied"]))
-        known = f"; {' and '.join(causes)} explain {money(explained)}" if causes else ""
+        known = f"; {' and '.join(causes)} explain {money(explained, currency)}" if causes else ""
         text += (
-            f"{known}; the rest ({money(result['unexplained'])}) is something else V1 does not count: "
-            "journal entries on the account, or credits and unapplied payments dated before the sync window."
+            f"{known}; the rest ({money(result['unexplained'], currency)}) is something else the snapshots do not "
+            "count: journal entries on the account, or credits and unapplied payments dated before the sync window."
         )
-    return TieOutLine(label, status, text)
+    return TieOutLine(label, status, text, short)
 
 
 def last_successes(company) -> dict[int, SyncRun]:
@@ -118,7 +128,7 @@ def add_health(company, rows: list[dict], *, now: datetime | None = None) -> Non
         if success and success.finished_at:
             health.data_as_of = timezone.localtime(success.finished_at, entity.zone)
             health.stale = now - success.finished_at > stale_after
-            health.tie_out = tie_out_lines(success.tie_out)
+            health.tie_out = tie_out_lines(success.tie_out, entity.home_currency)
         else:
             health.stale = True
         last = (row.get("last_run") or {}).get("run")

@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from django.urls import reverse
 
 from finance.money import money_text
 from finance.quickbooks.drilldown import Restatement
@@ -18,8 +22,9 @@ def month_label(month: date) -> str:
     return f"{month:%Y-%m}"
 
 
-def change_lines(run) -> list[str]:
-    """'2025-04 updated: revenue 1.00 → 600.00' for each month the run changed."""
+def change_lines(run, currency: str = "") -> list[str]:
+    """'2025-04 updated: revenue 1.00 → 600.00' for each month the run changed; with ``currency``,
+    'April 2025 updated: revenue USD 1.00 → USD 600.00'."""
     lines = []
     for change in run.changed_months or ():
         parts = []
@@ -27,10 +32,18 @@ def change_lines(run) -> list[str]:
         # PostgreSQL's jsonb does not keep key order: the figures are listed in the figures' order.
         for name in sorted(changes, key=lambda n: FIGURE_RANK.get(n, len(FIGURE_RANK))):
             old, new = changes[name]
-            was = f"{money_text(Decimal(old))} → " if old is not None else ""
-            parts.append(f"{FIGURE_LABELS.get(name, name)} {was}{money_text(Decimal(new))}")
-        lines.append(f"{change['month']} {change['action']}: " + ", ".join(parts))
+            was = f"{_amount(old, currency)} → " if old is not None else ""
+            parts.append(f"{FIGURE_LABELS.get(name, name)} {was}{_amount(new, currency)}")
+        month = change["month"]
+        if currency:
+            month = month_name(date.fromisoformat(f"{month}-01"))
+        lines.append(f"{month} {change['action']}: " + ", ".join(parts))
     return lines
+
+
+def _amount(value, currency: str) -> str:
+    text = money_text(Decimal(value))
+    return f"{currency} {text}" if currency else text
 
 
 def restatement_text(restatement: Restatement) -> str:
@@ -39,3 +52,98 @@ def restatement_text(restatement: Restatement) -> str:
         f"{FIGURE_LABELS.get(name, name)} {money_text(old)} → {money_text(new)}"
         for name, old, new in restatement.changes
     )
+
+
+# --- errors, log objects and connection states, in people's words ---------------------------------
+
+_SAID = ". QuickBooks said: "
+_FACTS = re.compile(r"\s*\(((?:code|HTTP|intuit_tid)[^()]*)\)\s*$")
+_OAUTH_CODE = re.compile(r"\s*\((?:invalid_grant|invalid_client|unauthorized_client|access_denied|[a-z]+_[a-z_]+)\)")
+
+
+@dataclass(frozen=True)
+class ErrorText:
+    """An error as a sentence for the user, and what support needs (QuickBooks' words, code, intuit_tid)."""
+
+    sentence: str
+    details: str
+
+
+def error_text(message: str) -> ErrorText:
+    """Split a stored error ("Summary. QuickBooks said: … (code 6000, HTTP 400, intuit_tid …)") into
+    its human sentence and its details; OAuth error codes go to the details too."""
+    text = (message or "").strip()
+    details = []
+    facts = _FACTS.search(text)
+    if facts:
+        details.append(facts.group(1))
+        text = text[: facts.start()]
+    if _SAID in text:
+        text, said = text.split(_SAID, 1)
+        details.insert(0, f"QuickBooks said: {said}")
+    codes = _OAUTH_CODE.findall(text)
+    if codes:
+        details.extend(code.strip(" ()") for code in codes)
+        text = _OAUTH_CODE.sub("", text)
+    text = text.strip()
+    if text and text[0].islower():
+        text = text[0].upper() + text[1:]
+    if text and text[-1] not in ".!?":
+        text += "."
+    return ErrorText(text, "; ".join(details))
+
+
+def month_name(month: date) -> str:
+    return f"{month:%B %Y}"
+
+
+@dataclass(frozen=True)
+class LogObject:
+    text: str
+    url: str = ""
+
+
+def log_object(entry) -> LogObject:
+    """What a sync-log line is about, in words, with a link to it where there is a page."""
+    kind, ref = entry.object_type, entry.object_ref
+    if kind == "MonthlySnapshot" and entry.entity_id:
+        try:
+            month = date.fromisoformat(f"{ref}-01")
+        except ValueError:
+            return LogObject("Monthly figures")
+        url = reverse("finance:snapshots", args=[entry.entity_id]) + f"#month-{ref}"
+        return LogObject(f"{month_name(month)} snapshot", url)
+    if kind == "Invoice":
+        sale = entry.run.sale if entry.run_id and entry.run and entry.run.sale_id else None
+        if sale is not None:
+            return LogObject(f"Sale {sale.pk} · {sale.name}", reverse("sales:detail", args=[sale.pk]))
+        return LogObject(f"Invoice of {ref.replace('OW-Sale-', 'sale ')}" if ref else "Invoice")
+    if kind == "Customer":
+        return LogObject(f"QuickBooks customer {ref}" if ref else "QuickBooks customer")
+    if kind == "Connection":
+        return LogObject("QuickBooks connection")
+    if kind == "SyncRun":
+        return LogObject("The whole sync")
+    return LogObject(kind or "—")
+
+
+@dataclass(frozen=True)
+class CardState:
+    """The one status badge of a connection's card: it reflects the last run too."""
+
+    key: str  # css class: ok | warn | bad | busy | off
+    label: str
+
+
+def card_state(connection, run, *, stale: bool, unfinished: bool) -> CardState:
+    if connection is None or not connection.realm_id:
+        return CardState("off", "not connected")
+    if connection.status == "needs_reconnect":
+        return CardState("bad", "needs reconnect")
+    if unfinished:
+        return CardState("busy", "syncing…")
+    if run is not None and run.status == "error":
+        return CardState("bad", "connected · last sync failed")
+    if stale:
+        return CardState("warn", "connected · data stale")
+    return CardState("ok", "connected")

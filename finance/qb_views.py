@@ -10,7 +10,6 @@ from accounts.models import Entity
 from accounts.permissions import ADMIN_ONLY, FINANCE_ROLES, member_required
 
 from . import sync_views
-from .connection_health import add_health
 from .forms import QuickBooksSettingsForm
 from .models import QuickBooksConnection, QuickBooksSettings
 from .quickbooks.connect import (
@@ -54,34 +53,12 @@ def save_settings(request):
     return render(request, "finance/qb_settings.html", {"qb_form": form}, status=400)
 
 
-def dashboard_rows(company) -> list[dict]:
-    connections = {
-        c.entity_id: c
-        for c in QuickBooksConnection.objects.filter(company=company).select_related("connected_by")
-    }
-    return [
-        {"entity": entity, "connection": connections.get(entity.pk)}
-        for entity in Entity.objects.filter(company=company)
-    ]
-
-
 @member_required(*FINANCE_ROLES)
 def dashboard(request):
+    """One card per entity: its QuickBooks company, status, freshness, tie-out and actions."""
     company = request.membership.company
-    qb_settings = QuickBooksSettings.objects.filter(company=company).first()
-    rows = dashboard_rows(company)
-    sync_context = sync_views.dashboard_context(request, rows)
-    add_health(company, rows)
-    return render(
-        request,
-        "finance/qb_dashboard.html",
-        {
-            "rows": rows,
-            "settings_complete": bool(qb_settings and qb_settings.is_complete),
-            "stale_after_hours": settings.QBO_STALE_AFTER_HOURS,
-            **sync_context,
-        },
-    )
+    context = {"rows": sync_views.card_rows(company), **sync_views.card_page_context(company)}
+    return render(request, "finance/qb_dashboard.html", context)
 
 
 @require_POST

@@ -1,5 +1,5 @@
-"""The pull-sync parts of the QuickBooks dashboard: Sync now, the run status it polls, each entity's
-last sync and the sync log table. Thin: check the role, call a service or a query, render."""
+"""The pull-sync parts of the QuickBooks dashboard: each connection's card (which polls itself while
+a run is under way), Sync now, and the sync log page. Thin: check the role, call a service or a query, render."""
 
 from __future__ import annotations
 
@@ -7,19 +7,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import OuterRef, Q, Subquery
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.template.loader import render_to_string
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Entity
 from accounts.permissions import FINANCE_ROLES, member_required
 
-from .models import QuickBooksConnection, RunStatus, RunTrigger, SyncAction, SyncDirection, SyncLogEntry, SyncRun
-from .presentation import change_lines
+from .connection_health import add_health
+from .models import (
+    QuickBooksConnection,
+    QuickBooksSettings,
+    RunStatus,
+    RunTrigger,
+    SyncAction,
+    SyncDirection,
+    SyncLogEntry,
+    SyncRun,
+)
+from .presentation import card_state, change_lines, error_text, log_object
 from .quickbooks.jobs import queue_sync
 
 LOG_PAGE_SIZE = 50
@@ -33,7 +42,27 @@ UNFINISHED = (RunStatus.QUEUED, RunStatus.RUNNING)
 def run_context(run: SyncRun | None) -> dict:
     if run is None:
         return {"run": None}
-    return {"run": run, "unfinished": run.status in UNFINISHED, "changes": change_lines(run)}
+    when = run.finished_at or run.started_at or run.queued_at
+    changes = change_lines(run, run.entity.home_currency)
+    return {"run": run, "unfinished": run.status in UNFINISHED, "changes": changes, "when": when}
+
+
+def add_card_state(rows: list[dict]) -> None:
+    """Each row's one status badge (it reflects the last run too) and its error as a sentence."""
+    for row in rows:
+        last, connection = row.get("last_run") or {}, row["connection"]
+        run, health = last.get("run"), row.get("health")
+        row["state"] = card_state(
+            connection, run, stale=bool(health and health.stale), unfinished=bool(last.get("unfinished"))
+        )
+        if connection and connection.realm_id and connection.status == "needs_reconnect":
+            row["error"] = error_text(connection.status_reason or "QuickBooks no longer accepts the authorization")
+        elif run is not None and run.status in (RunStatus.ERROR, RunStatus.SKIPPED) and run.error_message:
+            failed = run.status == RunStatus.ERROR
+            failed = run.status == RunStatus.ERROR
+            prefix = "The last sync failed, no figure was changed: " if failed else "The last sync was skipped: "
+            text = error_text(run.error_message)
+            row["error"] = type(text)(prefix + text.sentence[:1].lower() + text.sentence[1:], text.details)
 
 
 def last_runs(company) -> dict[int, SyncRun]:
@@ -44,15 +73,24 @@ def last_runs(company) -> dict[int, SyncRun]:
         .annotate(last_run=Subquery(latest.values("pk")[:1]))
         .values_list("last_run", flat=True)
     )
-    return {run.entity_id: run for run in SyncRun.objects.filter(pk__in=[i for i in ids if i])}
+    return {
+        run.entity_id: run for run in SyncRun.objects.filter(pk__in=[i for i in ids if i]).select_related("entity")
+    }
 
 
 # --- the sync log table -------------------------------------------------------------------------
 
 
 @dataclass
+class LogLine:
+    entry: SyncLogEntry
+    object: object
+    error: object
+
+
+@dataclass
 class LogPage:
-    entries: list[SyncLogEntry]
+    lines: list[LogLine]
     filters: dict[str, str]
     older_url: str
     newest_url: str
@@ -87,7 +125,7 @@ def log_filters(company, params) -> dict[str, str]:
 def sync_log_page(company, params, *, page_size: int = LOG_PAGE_SIZE) -> LogPage:
     """Newest first, keyset-paginated on (created_at, id) so that every page costs one indexed query."""
     filters = log_filters(company, params)
-    entries = SyncLogEntry.objects.filter(company=company).select_related("entity")
+    entries = SyncLogEntry.objects.filter(company=company).select_related("entity", "run__sale")
     if "entity" in filters:
         entries = entries.filter(entity_id=int(filters["entity"]))
     for key in ("direction", "action"):
@@ -98,27 +136,34 @@ def sync_log_page(company, params, *, page_size: int = LOG_PAGE_SIZE) -> LogPage
         when, pk = cursor
         entries = entries.filter(Q(created_at__lt=when) | Q(created_at=when, pk__lt=pk))
     rows = list(entries.order_by("-created_at", "-id")[: page_size + 1])
-    base = reverse("finance:qb")
+    base = reverse("finance:qb_log")
     older = ""
     if len(rows) > page_size:
         rows = rows[:page_size]
-        older = f"{base}?{urlencode({**filters, 'before': cursor_of(rows[-1])})}#sync-log"
-    newest = f"{base}?{urlencode(filters)}#sync-log" if filters else f"{base}#sync-log"
-    return LogPage(rows, filters, older, newest, is_first=cursor is None)
+        older = f"{base}?{urlencode({**filters, 'before': cursor_of(rows[-1])})}"
+    newest = f"{base}?{urlencode(filters)}" if filters else base
+    lines = [LogLine(entry, log_object(entry), log_error(entry)) for entry in rows]
+    return LogPage(lines, filters, older, newest, is_first=cursor is None)
 
 
-def dashboard_context(request, rows: list[dict]) -> dict:
-    """What the dashboard needs for syncing: each row's last run, and the sync log table."""
+def log_error(entry: SyncLogEntry):
+    if entry.action not in (SyncAction.ERROR, SyncAction.REFRESH_FAILED, SyncAction.SKIPPED):
+        return None
+    return error_text(entry.message)
+
+
+@require_GET
+@member_required(*FINANCE_ROLES)
+def sync_log(request):
+    """The sync log on its own page: newest first, filtered, a page of 50 lines at a time."""
     company = request.membership.company
-    runs = last_runs(company)
-    for row in rows:
-        row["last_run"] = run_context(runs.get(row["entity"].pk))
-    return {
+    context = {
         "log": sync_log_page(company, request.GET),
-        "log_entities": [row["entity"] for row in rows],
+        "log_entities": list(Entity.objects.filter(company=company)),
         "log_directions": SyncDirection.choices,
         "log_actions": SyncAction.choices,
     }
+    return render(request, "finance/qb_log.html", context)
 
 
 # --- views --------------------------------------------------------------------------------------
@@ -132,25 +177,67 @@ def sync_now(request, entity_id: int):
     )
     name = connection.entity.name
     if not connection.is_active:
-        messages.error(request, f"{name} is not connected to QuickBooks: connect it before syncing.")
-        return redirect("finance:qb")
-    run = queue_sync(connection=connection, trigger=RunTrigger.MANUAL, started_by=request.user)
-    run.refresh_from_db()  # with jobs inline (the demo) it has already finished
+        flash = ("error", f"{name} is not connected to QuickBooks: connect it before syncing.")
+    else:
+        run = queue_sync(connection=connection, trigger=RunTrigger.MANUAL, started_by=request.user)
+        run.refresh_from_db()  # with jobs inline (the demo) it has already finished
+        flash = outcome(name, run)
+    if request.htmx:  # the card, updated in place; it polls itself while the run is queued or running
+        return card_response(request, connection.entity, flash)
+    getattr(messages, flash[0])(request, flash[1])
+    return redirect(f"{reverse('finance:qb')}#entity-{entity_id}")
+
+
+def outcome(name: str, run: SyncRun) -> tuple[str, str]:
+    """(message level, sentence) of a Sync now."""
     if run.status == RunStatus.SUCCESS:
         changed = len(run.changed_months)
-        messages.success(request, f"{name} synced from QuickBooks: {changed} month(s) changed.")
-    elif run.status == RunStatus.ERROR:
-        messages.error(request, f"{name}: the sync failed. {run.error_message}")
-    elif run.status == RunStatus.SKIPPED:
-        messages.warning(request, f"{name}: sync skipped, {run.error_message}")
-    else:
-        messages.info(request, f"{name}: sync queued.")
-    return redirect(f"{reverse('finance:qb')}#entity-{entity_id}")
+        return "success", f"{name} synced from QuickBooks: {changed} month{'s' if changed != 1 else ''} changed."
+    if run.status == RunStatus.ERROR:
+        return "error", f"{name}: the sync failed, no figure was changed. {error_text(run.error_message).sentence}"
+    if run.status == RunStatus.SKIPPED:
+        return "warning", f"{name}: sync skipped, {error_text(run.error_message).sentence[:1].lower()}" + (
+            error_text(run.error_message).sentence[1:]
+        )
+    return "info", f"{name}: sync queued; this card updates when it ends."
+
+
+def card_rows(company, entity: Entity | None = None) -> list[dict]:
+    """One row per entity (or just ``entity``): its connection, last run, health, status badge."""
+    entities = Entity.objects.filter(company=company)
+    if entity is not None:
+        entities = entities.filter(pk=entity.pk)
+    connections = {
+        c.entity_id: c for c in QuickBooksConnection.objects.filter(company=company).select_related("connected_by")
+    }
+    rows = [{"entity": e, "connection": connections.get(e.pk)} for e in entities]
+    runs = last_runs(company)
+    for row in rows:
+        row["last_run"] = run_context(runs.get(row["entity"].pk))
+    add_health(company, rows)
+    add_card_state(rows)
+    return rows
+
+
+def card_page_context(company) -> dict:
+    qb_settings = QuickBooksSettings.objects.filter(company=company).first()
+    return {
+        "settings_complete": bool(qb_settings and qb_settings.is_complete),
+        "stale_after_hours": settings.QBO_STALE_AFTER_HOURS,
+    }
+
+
+def card_response(request, entity, flash: tuple[str, str] | None = None):
+    company = request.membership.company
+    [row] = card_rows(company, entity)
+    if flash:
+        row["flash"] = {"level": flash[0], "text": flash[1]}
+    return render(request, "finance/_qb_card.html", {"row": row, **card_page_context(company)})
 
 
 @require_GET
 @member_required(*FINANCE_ROLES)
-def sync_status(request, run_id: int):
-    run = get_object_or_404(SyncRun, pk=run_id, entity__company=request.membership.company)
-    html = render_to_string("finance/_qb_last_sync.html", run_context(run), request=request)
-    return JsonResponse({"run": run.pk, "status": run.status, "finished": run.status not in UNFINISHED, "html": html})
+def card(request, entity_id: int):
+    """One connection's card, which polls this while its run is queued or running."""
+    entity = get_object_or_404(Entity, pk=entity_id, company=request.membership.company)
+    return card_response(request, entity)

@@ -29,5 +29,6 @@ urlpatterns = [
     path("qb/<int:entity_id>/connect", qb_views.connect, name="qb_connect"),
     path("qb/<int:entity_id>/disconnect", qb_views.disconnect_entity, name="qb_disconnect"),
     path("qb/<int:entity_id>/sync", sync_views.sync_now, name="qb_sync_now"),
-    path("qb/runs/<int:run_id>/status", sync_views.sync_status, name="qb_sync_status"),
+    path("qb/<int:entity_id>/card", sync_views.card, name="qb_card"),
+    path("qb/log", sync_views.sync_log, name="qb_log"),
 ]

@@ -59,6 +59,7 @@ def test_main_pages_load_under_the_content_security_policy_without_violations(
         reverse("finance:snapshots", args=[entity.pk]),
         reverse("finance:snapshot_edit", args=[entity.pk, "2026-02"]),
         reverse("finance:qb"),
+        reverse("finance:qb_log"),
         reverse("settings"),
     ]
 
@@ -104,7 +105,9 @@ def test_main_pages_load_under_the_content_security_policy_without_violations(
         page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
         page.click("button.danger:has-text('Disconnect')")
         page.wait_for_timeout(300)
-        assert questions == [f"Disconnect {entity.name} from QuickBooks?"]
+        assert questions == [
+            f"Disconnect {entity.name} from QuickBooks? Its figures stay; syncing stops until it is connected again."
+        ]
         assert disconnects == []
         # OK submits the form.
         page.once("dialog", lambda dialog: dialog.accept())

@@ -9,6 +9,15 @@
     var question = form instanceof HTMLFormElement ? form.getAttribute("data-confirm") : null;
     if (question && !window.confirm(question)) {
       event.preventDefault();
+      return;
+    }
+    // A long action (Connect, Push) that leaves the page: its button shows progress and takes no
+    // second click. htmx does the same for the buttons it posts (hx-disabled-elt).
+    if (form instanceof HTMLFormElement && form.classList.contains("progress-form")) {
+      form.querySelectorAll("button").forEach(function (button) {
+        setTimeout(function () { button.disabled = true; }, 0);
+        button.classList.add("is-busy");
+      });
     }
   });
 })();

@@ -34,9 +34,10 @@ def synced(client, admin_user, entity, local_quickbooks):
 
 
 def health_row(client, entity) -> str:
+    """The entity's card on /finance/qb."""
     page = client.get(reverse("finance:qb")).content.decode()
-    row = page.split(f'id="health-{entity.pk}"', 1)[1]
-    return row.split("</tr>", 1)[0]
+    row = page.split(f'id="entity-{entity.pk}"', 1)[1]
+    return row.split("</article>", 1)[0]
 
 
 def moved_clock(monkeypatch, delta: timedelta) -> None:
@@ -79,7 +80,10 @@ def test_a_needs_reconnect_shows_its_reason(client, entity, synced):
         status=ConnectionStatus.NEEDS_RECONNECT, status_reason=reason
     )
     row = health_row(client, entity)
-    assert "needs reconnect" in row and "invalid_grant" in row
+    assert 'class="badge state-bad">needs reconnect<' in row
+    sentence = row.split('class="error-sentence">', 1)[1].split("</p>", 1)[0]
+    assert sentence == "QuickBooks refused the stored authorization; an admin must reconnect."
+    assert "invalid_grant" in row.split("Details for support", 1)[1]  # the code, folded away for support
 
 
 def test_calls_are_counted_per_run_and_per_day(client, entity, synced, local_quickbooks):
@@ -90,8 +94,8 @@ def test_calls_are_counted_per_run_and_per_day(client, entity, synced, local_qui
     old = SyncRun.objects.create(connection=connection, entity=entity, trigger="beat", status="success", qbo_calls=50)
     SyncRun.objects.filter(pk=old.pk).update(queued_at=timezone.now() - timedelta(hours=25))
     row = health_row(client, entity)
-    assert '<span class="calls-last-run">4</span> last sync' in row
-    assert '<span class="calls-24h">8</span> in 24 h' in row
+    assert '<span class="calls-last-run">4</span> in the last sync' in row
+    assert '<span class="calls-24h">8</span> in the last 24 h' in row
 
 
 def test_the_dashboard_costs_the_same_queries_with_more_connected_entities(client, company):

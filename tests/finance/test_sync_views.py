@@ -37,6 +37,10 @@ def connected(admin, entity, local_quickbooks):
     return QuickBooksConnection.objects.get(entity=entity)
 
 
+def card_of(html: str, entity) -> str:
+    return re.search(rf'<article class="card qb-card" id="entity-{entity.pk}"(.*?)</article>', html, re.S).group(0)
+
+
 @pytest.mark.django_db(transaction=True)  # real commits: the job is sent on commit and, inline, runs at once
 def test_finance_user_clicks_sync_now_and_sees_the_result(client, finance_user, entity, connected):
     client.force_login(finance_user)
@@ -48,27 +52,40 @@ def test_finance_user_clicks_sync_now_and_sees_the_result(client, finance_user, 
     snapshot = MonthlySnapshot.objects.get(entity=entity, month=month)
     assert (snapshot.revenue, snapshot.ar_balance) == (Decimal("40.00"), Decimal("60.00"))
     html = page.content.decode()
-    assert f"{entity.name} synced from QuickBooks" in html
-    cell = re.search(r'<div class="last-sync" id="last-sync-\d+"[^>]*>(.*?)</div>', html, re.S).group(1)
-    assert "success" in cell and "Sync now" in cell
-    assert f"{month:%Y-%m} created: revenue 40.00, expenses 0.00, open AR 60.00, open AP 0.00" in cell
-    assert f"{month:%Y-%m} created" in html.split('id="sync-log"')[1]  # the log table shows it too
+    assert f"{entity.name} synced from QuickBooks: 4 months changed." in html
+    card = card_of(html, entity)
+    assert 'class="badge state-ok">connected<' in card and "success" in card and "Sync now" in card
+    assert "4 months changed in the last sync" in card
+    assert f"{month:%B %Y} created: revenue USD 40.00, expenses USD 0.00, open AR USD 60.00, open AP USD 0.00" in card
+    log = client.get(reverse("finance:qb_log")).content.decode()
+    assert f"{month:%Y-%m} created" in log and f"{month:%B %Y} snapshot" in log  # the log page shows it too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_now_through_htmx_answers_the_updated_card(client, finance_user, entity, connected):
+    client.force_login(finance_user)
+    card = client.post(reverse("finance:qb_sync_now", args=[entity.pk]), headers={"HX-Request": "true"})
+    html = card.content.decode()
+    assert card.status_code == 200 and html.lstrip().startswith('<article class="card qb-card"')
+    assert f"{entity.name} synced from QuickBooks: 4 months changed." in html
+    assert "hx-trigger" not in html  # finished: the card no longer polls
+    assert 'hx-disabled-elt="find button"' in html and "Syncing…" in html  # the next click disables it at once
 
 
 def test_a_queued_run_is_polled_until_it_finishes(admin, entity, connected):
     run = SyncRun.objects.create(connection=connected, entity=entity, trigger="manual", status=RunStatus.QUEUED)
-    page = admin.get(reverse("finance:qb"))
-    status_url = reverse("finance:qb_sync_status", args=[run.pk])
-    assert f'data-poll="{status_url}"' in page.content.decode() and "queued…" in page.content.decode()
-    assert "js/qb_sync.js" in page.content.decode()
-    assert admin.get(status_url).json()["finished"] is False
+    page = admin.get(reverse("finance:qb")).content.decode()
+    card_url = reverse("finance:qb_card", args=[entity.pk])
+    card = card_of(page, entity)
+    assert f'hx-get="{card_url}" hx-trigger="every 1s"' in card and "queued…" in card and "syncing…" in card
+    assert "vendor/htmx.org/htmx.min.js" in page
+    assert 'hx-trigger="every 1s"' in admin.get(card_url).content.decode()
     from finance.quickbooks.pull import sync_connection
 
     sync_connection(connection=connected, trigger="manual", run=run)
-    answer = admin.get(status_url).json()
-    assert (answer["status"], answer["finished"]) == ("success", True)
-    assert "created: revenue 40.00" in answer["html"]
-    assert "data-poll" not in admin.get(reverse("finance:qb")).content.decode()
+    answer = admin.get(card_url).content.decode()
+    assert "hx-trigger" not in answer and "created: revenue USD 40.00" in answer
+    assert "hx-trigger" not in admin.get(reverse("finance:qb")).content.decode()
 
 
 def test_sync_now_while_a_sync_is_queued_does_not_queue_another(
@@ -90,8 +107,7 @@ def test_another_companys_entity_and_run_answer_404(client, entity, connected):
     other_company = make_company("Other Co")
     client.force_login(make_user(other_company, "admin"))
     assert client.post(reverse("finance:qb_sync_now", args=[entity.pk])).status_code == 404
-    run = SyncRun.objects.create(connection=connected, entity=entity, trigger="manual")
-    assert client.get(reverse("finance:qb_sync_status", args=[run.pk])).status_code == 404
+    assert client.get(reverse("finance:qb_card", args=[entity.pk])).status_code == 404
 
 
 def test_sync_now_needs_a_post(admin, entity, connected):
@@ -125,12 +141,12 @@ def bulk_log(company, entity, count: int, *, same_time: bool = True, **fields) -
 
 def log_refs(page) -> list[str]:
     table = page.content.decode().split('id="sync-log-table"')[1].split("</table>")[0]
-    return re.findall(r"MonthlySnapshot (line-\d+)", table)
+    return [f"line-{n}" for n in re.findall(r'<td class="msg-text">(?:line|pushed) (\d*)', table, re.I)]
 
 
 def test_the_log_is_newest_first_and_pages_older(admin, company, entity):
     bulk_log(company, entity, 120)
-    newest = admin.get(reverse("finance:qb"))
+    newest = admin.get(reverse("finance:qb_log"))
     refs = log_refs(newest)
     assert refs[:3] == ["line-119", "line-118", "line-117"] and len(refs) == 50
     older = re.search(r'href="([^"]+)" rel="next"', newest.content.decode()).group(1).replace("&amp;", "&")
@@ -146,18 +162,19 @@ def test_the_log_filters_by_entity_direction_and_action(admin, company, entity):
     other = make_entity(company, "SoftInWay India", "INR", "Asia/Kolkata")
     bulk_log(company, entity, 8)
     SyncLogEntry.objects.create(company=company, entity=other, direction="push", action="created",
-                                object_type="MonthlySnapshot", object_ref="line-900", message="pushed")  # fmt: skip
-    assert log_refs(admin.get(reverse("finance:qb"), {"entity": other.pk})) == ["line-900"]
-    assert log_refs(admin.get(reverse("finance:qb"), {"direction": "push"})) == ["line-900"]
-    assert log_refs(admin.get(reverse("finance:qb"), {"action": "error", "entity": entity.pk})) == ["line-7", "line-3"]
+                                object_type="MonthlySnapshot", object_ref="line-900", message="pushed 900")  # fmt: skip
+    assert log_refs(admin.get(reverse("finance:qb_log"), {"entity": other.pk})) == ["line-900"]
+    assert log_refs(admin.get(reverse("finance:qb_log"), {"direction": "push"})) == ["line-900"]
+    errors = admin.get(reverse("finance:qb_log"), {"action": "error", "entity": entity.pk})
+    assert log_refs(errors) == ["line-7", "line-3"]
     foreign = make_entity(make_company("Elsewhere"), "Not Ours")
-    assert len(log_refs(admin.get(reverse("finance:qb"), {"entity": foreign.pk}))) == 9  # unknown filter ignored
+    assert len(log_refs(admin.get(reverse("finance:qb_log"), {"entity": foreign.pk}))) == 9  # unknown filter ignored
 
 
 def dashboard_queries(client, params=None) -> tuple[int, float]:
     with CaptureQueriesContext(db_connection) as queries:
         started = time.perf_counter()
-        response = client.get(reverse("finance:qb"), params or {})
+        response = client.get(reverse("finance:qb_log"), params or {})
         elapsed = time.perf_counter() - started
     assert response.status_code == 200
     return len(queries), elapsed
@@ -171,7 +188,7 @@ def test_the_log_page_query_count_does_not_grow_with_100000_rows(admin, company,
     bulk_log(company, other, 100_000, same_time=False)
     big, elapsed = dashboard_queries(admin)
     big_filtered = dashboard_queries(admin, {"entity": other.pk, "action": "error"})[0]
-    older = re.search(r'href="([^"]+)" rel="next"', admin.get(reverse("finance:qb")).content.decode()).group(1)
+    older = re.search(r'href="([^"]+)" rel="next"', admin.get(reverse("finance:qb_log")).content.decode()).group(1)
     big_older = dashboard_queries(admin, dict(p.split("=") for p in older.split("?")[1].split("#")[0].split("&amp;")))
     assert big == small and big_filtered == small_filtered and big_older[0] == small
     assert elapsed < 2.0  # one indexed query per page, whatever the table holds

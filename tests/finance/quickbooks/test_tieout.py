@@ -94,8 +94,9 @@ def test_tie_out_matches_on_books_without_credit_memos(admin, entity, books, loc
     assert (run.tie_out["ap"]["status"], run.tie_out["ap"]["quickbooks"]) == ("matches", "180.00")
     assert local_quickbooks.sandbox.calls(books.realm)["report"] == 2
     page = admin.get(reverse("finance:qb")).content.decode()
-    assert "Open AR matches QuickBooks (650.00 in QuickBooks&#x27; A/R aging on 2025-06-15)" in page
+    assert "Open AR matches QuickBooks (USD 650.00 in QuickBooks&#x27; A/R aging on 2025-06-15)" in page
     assert "Open AP matches QuickBooks" in page
+    assert "<summary>Open AR matches · Open AP matches</summary>" in page  # the card's one line
 
 
 @pytest.mark.django_db
@@ -114,8 +115,9 @@ def test_tie_out_reports_the_credit_memo_of_the_demo_realm_as_the_difference(adm
     )
     assert Decimal(ar["otiumwork"]) - Decimal(ar["quickbooks"]) == Decimal("1250.00")
     page = admin.get(reverse("finance:qb")).content.decode()
-    assert "Open AR differs by -1,250.00" in page
-    assert "open credit memos 1,250.00, which V1 does not count." in page
+    assert "<summary>Open AR differs by USD -1,250.00" in page
+    assert "open credit memos USD 1,250.00, which the snapshots do not count." in page
+    assert "V1" not in page
 
 
 @pytest.mark.django_db
@@ -131,4 +133,5 @@ def test_a_failed_report_leaves_the_sync_successful_and_the_tie_out_unavailable(
     assert run.qbo_calls == 2 + 4 + 4  # two batch calls, then both reports (read at once) tried four times each
     assert SyncLogEntry.objects.filter(run=run, action="error", message__contains="Tie-out").count() == 1
     page = admin.get(reverse("finance:qb")).content.decode()
-    assert "tie-out unavailable" in page
+    assert "<summary>Tie-out unavailable</summary>" in page
+    assert "Tie-out unavailable: QuickBooks is not reachable right now" in page
