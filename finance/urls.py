@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import drilldown_views, qb_views, sync_views, views
+from . import drilldown_views, push_settings_views, qb_views, sync_views, views
 
 app_name = "finance"
 
@@ -31,4 +31,9 @@ urlpatterns = [
     path("qb/<int:entity_id>/sync", sync_views.sync_now, name="qb_sync_now"),
     path("qb/<int:entity_id>/card", sync_views.card, name="qb_card"),
     path("qb/log", sync_views.sync_log, name="qb_log"),
+    path("qb/<int:entity_id>/push-settings", push_settings_views.push_settings, name="qb_push_settings"),
+    path("qb/<int:entity_id>/customers", push_settings_views.customer_links, name="qb_customer_links"),
+    path(
+        "qb/<int:entity_id>/customers/<int:link_id>/relink", push_settings_views.relink, name="qb_customer_relink"
+    ),
 ]

@@ -27,12 +27,34 @@ class ClientForm(forms.ModelForm):
         return name
 
 
+# Currencies a contract may be agreed in (ISO codes; QuickBooks knows them all).
+SALE_CURRENCIES = ["USD", "EUR", "CHF", "INR", "GBP", "CAD", "AUD", "JPY", "CNY", "SGD"]
+
+
 class SaleForm(forms.ModelForm):
+    currency = forms.ChoiceField(
+        label="Contract currency", choices=[(c, c) for c in SALE_CURRENCIES], initial="USD", required=False
+    )
+
     class Meta:
         model = Sale
-        fields = ["name", "entity", "client", "salesperson", "amount_usd", "signed_date", "status"]
+        fields = [
+            "name",
+            "entity",
+            "client",
+            "salesperson",
+            "currency",
+            "amount",
+            "amount_usd",
+            "signed_date",
+            "status",
+        ]
         widgets = {"signed_date": forms.DateInput(attrs={"type": "date"})}
-        labels = {"amount_usd": "Amount (USD)"}
+        labels = {"amount": "Contract amount", "amount_usd": "Amount in USD (sales reporting)"}
+        help_texts = {
+            "amount": "In the contract's currency: the invoice is pushed to QuickBooks in it.",
+            "amount_usd": "For a USD sale it is the contract amount (leave it empty); otherwise the USD figure.",
+        }
 
     def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,6 +71,29 @@ class SaleForm(forms.ModelForm):
             self.fields["salesperson"].initial = membership.user_id
             self.fields["salesperson"].disabled = True
             self.instance.salesperson_id = self.instance.salesperson_id or membership.user_id
+        self.fields["amount"].required = False
+        self.fields["amount_usd"].required = False
+
+    def clean(self) -> dict:
+        data = super().clean()
+        currency = data.get("currency") or "USD"
+        data["currency"] = currency
+        amount, amount_usd = data.get("amount"), data.get("amount_usd")
+        if "amount" in self.errors or "amount_usd" in self.errors:
+            return data
+        if currency == "USD":
+            if amount is None and amount_usd is None:
+                self.add_error("amount", "Give the contract amount.")
+            elif amount is not None and amount_usd is not None and amount != amount_usd:
+                self.add_error("amount_usd", "For a USD sale the amount in USD is the contract amount.")
+            else:
+                data["amount"] = data["amount_usd"] = amount if amount is not None else amount_usd
+        else:
+            if amount is None:
+                self.add_error("amount", f"Give the contract amount in {currency}.")
+            if amount_usd is None:
+                self.add_error("amount_usd", "Give the USD figure for sales reporting.")
+        return data
 
 
 class SaleStatusForm(forms.Form):

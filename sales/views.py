@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Entity
 from accounts.permissions import FINANCE_ROLES, member_required
 from finance.models import ConnectionStatus, QuickBooksConnection
-from finance.quickbooks.push import PushError, push_sale_as_invoice
+from finance.quickbooks.push import PushError, push_preview, push_sale_as_invoice
 
 from .forms import ClientForm, SaleForm, SaleStatusForm
 from .models import Client, Sale, SaleStatus
@@ -49,10 +49,20 @@ def sale_detail(request, sale_id: int):
     qb_connected = QuickBooksConnection.objects.filter(
         entity_id=sale.entity_id, status=ConnectionStatus.CONNECTED
     ).exists()
+    preview = (
+        push_preview(sale) if qb_connected and sale.status == SaleStatus.CLOSED and not sale.qb_invoice_id else None
+    )
     return render(
         request,
         "sales/sale_detail.html",
-        {"sale": sale, "status_form": SaleStatusForm(initial={"status": sale.status}), "qb_connected": qb_connected},
+        {
+            "sale": sale,
+            "status_form": SaleStatusForm(initial={"status": sale.status}),
+            "qb_connected": qb_connected,
+            "push_blocker": preview.blocker if preview else "",
+            "push_blocker_entity": preview.settings_entity_id if preview else None,
+            "push_tax": preview.tax if preview else "",
+        },
     )
 
 

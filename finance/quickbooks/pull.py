@@ -38,7 +38,7 @@ from finance.models import (
     SyncRun,
 )
 from finance.money import money_text
-from finance.quickbooks import figures, runs, tieout
+from finance.quickbooks import figures, invoice_status, runs, tieout
 from finance.quickbooks.client import PAGE_LIMIT, CallCounter, QuickBooksClient, quote
 from finance.quickbooks.drilldown import replace_sources
 from finance.quickbooks.errors import QuickBooksError
@@ -341,6 +341,8 @@ def sync_connection(
     except Exception as error:  # a bug: keep it on the run and in the log, then let it surface
         runs.fail(run, f"unexpected error ({type(error).__name__}): {error}", counter=counter)
         raise
+    # After the figures are committed: the pushed invoices' status on their sales (docs/push.md).
+    invoice_status.record(run, connection, invoices=fetched.invoices, payments=fetched.payments)
     if tie_out:
         record_tie_out(run, connection, today=today, current=monthly[max(monthly)], sources=sources, fetched=fetched)
     return run

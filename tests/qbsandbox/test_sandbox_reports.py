@@ -30,7 +30,8 @@ def _insert(sandbox, realm: str, entity: str, body: dict) -> dict:
 
 def _sales(amount: str, description: str = "Services", tax_code: str = "") -> list[dict]:
     detail = {"ItemRef": {"value": "1"}, **({"TaxCodeRef": {"value": tax_code}} if tax_code else {})}
-    return [{"Amount": amount, "Description": description, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": detail}]
+    line = {"Amount": amount, "Description": description, "DetailType": "SalesItemLineDetail"}
+    return [{**line, "SalesItemLineDetail": detail}]
 
 
 def _expense(amount: str) -> list[dict]:
@@ -305,7 +306,8 @@ def test_credit_memo_in_a_foreign_currency_carries_rate_and_home_amounts(sandbox
     realm = sandbox.create_realm(name="Franc Credit", currency="CHF", multicurrency=True)
     conn = connect_app(sandbox.url, app, realm)
     customer = loads(conn.create("Customer", {"DisplayName": "Euro Buyer", "CurrencyRef": {"value": "EUR"}}).content)
-    body = {"CustomerRef": {"value": customer["Customer"]["Id"]}, "ExchangeRate": 0.95, "Line": _sales("200.00", tax_code="2")}
+    lines = _sales("200.00", tax_code="2")  # Switzerland's 0% export code
+    body = {"CustomerRef": {"value": customer["Customer"]["Id"]}, "ExchangeRate": 0.95, "Line": lines}
     memo = loads(conn.create("CreditMemo", body).content)["CreditMemo"]
     assert memo["CurrencyRef"]["value"] == "EUR"
     assert (memo["ExchangeRate"], memo["HomeTotalAmt"], memo["HomeBalance"]) == (

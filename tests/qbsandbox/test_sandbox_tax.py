@@ -36,7 +36,9 @@ def test_a_swiss_sales_line_without_one_of_the_companys_tax_codes_is_refused_wit
     assert response.status_code == 400
     [error] = response.json()["Fault"]["Error"]
     assert error["code"] == "6000"
-    assert error["Detail"] == "Business Validation Error: Make sure all your transactions have a VAT rate before you save."
+    assert error["Detail"] == (
+        "Business Validation Error: Make sure all your transactions have a VAT rate before you save."
+    )
 
 
 def test_an_indian_sales_line_without_a_tax_code_names_gst(indian):
@@ -56,7 +58,8 @@ def test_tax_excluded_invoice_adds_the_codes_rates_to_the_total(indian):
     assert sorted(line["Amount"] for line in invoice["TxnTaxDetail"]["TaxLine"]) == [Decimal("90.00")] * 2
     assert (invoice["TotalAmt"], invoice["Balance"]) == (Decimal("1180.00"), Decimal("1180.00"))
     assert invoice["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "1"}
-    assert invoice["Line"][-1] == {"Amount": Decimal("1000.00"), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+    subtotal = invoice["Line"][-1]
+    assert (subtotal["DetailType"], subtotal["Amount"]) == ("SubTotalLineDetail", Decimal("1000.00"))
 
 
 def test_tax_inclusive_invoice_totals_the_gross_amount_sent(swiss):

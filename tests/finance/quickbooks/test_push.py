@@ -211,7 +211,7 @@ def test_a_timeout_after_quickbooks_accepted_the_create_then_a_retry_yields_one_
     settings.QBO_HTTP_TIMEOUT = 0.5
     settings.QBO_RETRY_BACKOFF = 1.0
     sale = closed_sale(entity, sales_user)
-    # Calls of a first push: customer query, item query, customer create, invoice create. The
+    # Calls of a first push: item query, customer query, customer create, invoice create. The
     # invoice create is held 1 s: the client gives up after 0.5 s, the sandbox creates the invoice
     # at 1 s, and the client's retry (same requestid) at 1.5 s gets that invoice back.
     books.sandbox.inject_fault(books.realm_id, "hang", after=3, seconds=1.0)
@@ -396,39 +396,14 @@ def test_an_inactive_customer_is_found_and_reported(books, entity, sales_user):
 
 
 # -- currency ------------------------------------------------------------------------------------
+# Sales in other currencies, multicurrency companies and customers per currency: test_push_books.py.
 
 
-def test_multicurrency_realm_gets_a_usd_invoice_and_a_usd_customer(local_quickbooks, connect, entity, sales_user):
-    books = Books(
-        local_quickbooks, connect(entity, name="SoftInWay Switzerland AG", currency="CHF", multicurrency=True)
-    )
-    result = push_sale_as_invoice(sale=closed_sale(entity, sales_user), user=sales_user)
-    [customer] = books.customers_named("Helix Pumps")
-    assert customer["CurrencyRef"]["value"] == "USD"
-    invoice = books.invoice(result.invoice_id)
-    assert invoice["CurrencyRef"]["value"] == "USD" and invoice["TotalAmt"] == Decimal("1250.50")
-    assert invoice["ExchangeRate"] != Decimal("1")
-
-
-def test_multicurrency_realm_uses_an_existing_usd_customer(local_quickbooks, connect, entity, sales_user):
-    books = Books(local_quickbooks, connect(entity, currency="CHF", multicurrency=True))
-    existing = books.insert("Customer", {"DisplayName": "Helix Pumps", "CurrencyRef": {"value": "USD"}})
-    result = push_sale_as_invoice(sale=closed_sale(entity, sales_user), user=sales_user)
-    assert books.invoice(result.invoice_id)["CustomerRef"]["value"] == existing["Id"]
-
-
-def test_an_existing_customer_in_another_currency_gets_a_clear_message(local_quickbooks, connect, entity, sales_user):
-    books = Books(local_quickbooks, connect(entity, currency="CHF", multicurrency=True))
-    books.insert("Customer", {"DisplayName": "Helix Pumps", "CurrencyRef": {"value": "CHF"}})
-    with pytest.raises(PushError, match="“Helix Pumps” is kept in CHF"):
-        push_sale_as_invoice(sale=closed_sale(entity, sales_user), user=sales_user)
-    assert books.sandbox.calls(books.realm_id).get("create", 0) == 0
-
-
-def test_a_non_usd_realm_without_multicurrency_is_refused(local_quickbooks, connect, entity, sales_user):
-    books = Books(local_quickbooks, connect(entity, currency="INR", multicurrency=False))
-    with pytest.raises(PushError, match="keeps its books in INR and has multicurrency off"):
-        push_sale_as_invoice(sale=closed_sale(entity, sales_user), user=sales_user)
+def test_a_eur_sale_into_a_usd_company_without_multicurrency_is_refused(books, entity, sales_user):
+    """Without push settings the company's multicurrency is read at push time (Preferences)."""
+    sale = closed_sale(entity, sales_user, currency="EUR", amount=Decimal("900.00"))
+    with pytest.raises(PushError, match="agreed in EUR.*keeps its books in USD and has multicurrency off"):
+        push_sale_as_invoice(sale=sale, user=sales_user)
     assert books.customers_named("Helix Pumps") == []
     assert books.sandbox.calls(books.realm_id).get("create", 0) == 0
 
