@@ -43,3 +43,37 @@ def test_web_collects_static_files_and_serves_with_gunicorn_from_the_dependencie
     install = next(line for line in dockerfile.splitlines() if line.startswith("RUN pip install"))
     assert "gunicorn" not in install, "gunicorn comes from pyproject.toml's dependencies"
     assert '"gunicorn"' in dockerfile.splitlines()[-1]
+
+
+def test_web_worker_and_beat_have_health_checks_the_image_can_run():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    web = services["web"]["healthcheck"]["test"]
+    # No curl in the image: Python's urllib asks the process itself, by address, for /healthz.
+    assert web[:3] == ["CMD", "python", "-c"] and "urlopen('http://127.0.0.1:8000/healthz'" in web[3]
+    assert "curl" not in (ROOT / "Dockerfile").read_text()
+    worker = services["worker"]["healthcheck"]["test"]
+    assert worker[0] == "CMD-SHELL"
+    assert "celery -A otiumwork inspect ping --destination celery@$$HOSTNAME" in worker[1]
+    beat = services["beat"]["healthcheck"]["test"]
+    assert beat[:5] == ["CMD", "python", "manage.py", "check_heartbeat", "beat"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["healthcheck"]["start_period"]
+
+
+def test_the_beat_check_allows_several_ticks(settings):
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    beat = compose["services"]["beat"]["healthcheck"]["test"]
+    max_age = int(beat[beat.index("--max-age") + 1])
+    tick = settings.CELERY_BEAT_SCHEDULE["ops-beat-tick"]
+    assert tick["task"] == "ops.tasks.beat_tick"
+    assert max_age >= 4 * tick["schedule"]
+
+
+def test_error_reports_and_alert_email_settings_reach_every_app_service():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name in ("web", "worker", "beat"):
+        environment = compose["services"][name]["environment"]
+        assert environment["SENTRY_DSN"] == "${SENTRY_DSN:-}"  # off unless the operator sets it
+        assert environment["EMAIL_HOST"] == "${EMAIL_HOST:-}"
+        assert {"EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "DEFAULT_FROM_EMAIL"} <= set(environment)

@@ -34,6 +34,14 @@ CLEARED = (
     "SITE_URL",
     "CRON_TOKEN",
     "DJANGO_ADMIN_ENABLED",
+    "SENTRY_DSN",
+    "SENTRY_ENVIRONMENT",
+    "SENTRY_RELEASE",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "LOG_LEVEL",
 )
 
 
@@ -95,6 +103,8 @@ def test_production_mode_offers_no_local_sandbox():
         ({**PRODUCTION, "SITE_URL": "otiumwork.com"}, "SITE_URL must be an https:// URL"),
         ({**PRODUCTION, "CRON_TOKEN": "short-token"}, "CRON_TOKEN must be at least 32 characters"),
         ({**PRODUCTION, "DJANGO_ADMIN_ENABLED": "perhaps"}, "DJANGO_ADMIN_ENABLED must be a boolean"),
+        ({"EMAIL_USE_SSL": "1"}, "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on"),
+        ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT must be a whole number"),
     ],
 )
 def test_bad_configuration_stops_with_a_clear_message(env, message):
@@ -156,3 +166,59 @@ def test_django_admin_is_mounted_only_when_enabled(env, found, tmp_path):
     result = run(ADMIN_PROBE, **{**env, **local})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == found
+
+
+SENTRY_PROBE = (
+    "import json, django, sentry_sdk; django.setup(); client = sentry_sdk.get_client(); "
+    "print(json.dumps({'active': client.is_active(), 'release': client.options.get('release'), "
+    "'environment': client.options.get('environment'), 'before_send': getattr(client.options.get('before_send'), "
+    "'__name__', None)}))"
+)
+
+
+def test_error_reports_are_off_without_a_dsn():
+    result = run(SENTRY_PROBE)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["active"] is False
+
+
+def test_a_dsn_turns_error_reports_on_with_release_environment_and_the_scrubber():
+    # A DSN on a closed local port: nothing is reported at start-up, and nothing could leave.
+    dsn = {"SENTRY_DSN": "https://public@127.0.0.1:9/1", "SENTRY_RELEASE": "otiumwork@1.2.3"}
+    result = run(SENTRY_PROBE, **PRODUCTION, **dsn)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "active": True, "release": "otiumwork@1.2.3", "environment": "production", "before_send": "scrub_event",
+    }  # fmt: skip
+
+
+EMAIL_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps([settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS]))"
+)
+
+
+def test_alert_emails_go_to_the_console_without_an_smtp_host_and_through_smtp_with_one():
+    assert json.loads(run(EMAIL_PROBE).stdout) == ["django.core.mail.backends.console.EmailBackend", "", 587, True]
+    found = json.loads(run(EMAIL_PROBE, EMAIL_HOST="smtp.example.com", EMAIL_PORT="2525").stdout)
+    assert found == ["django.core.mail.backends.smtp.EmailBackend", "smtp.example.com", 2525, True]
+
+
+LOG_PROBE = (
+    "import django, logging; django.setup(); "
+    "logging.getLogger('otiumwork.events').info('quickbooks.sync', "
+    "extra={'fields': {'event': 'quickbooks.sync', 'run': 7, 'outcome': 'success'}})"
+)
+
+
+def test_production_logs_one_json_object_per_line_and_development_readable_text():
+    production = run(LOG_PROBE, **PRODUCTION)
+    assert production.returncode == 0, production.stderr
+    line = json.loads(production.stderr.strip().splitlines()[-1])
+    assert (line["logger"], line["event"], line["run"], line["outcome"]) == (
+        "otiumwork.events", "quickbooks.sync", 7, "success",
+    )  # fmt: skip
+    development = run(LOG_PROBE)
+    assert development.stderr.strip().splitlines()[-1].endswith(
+        "INFO otiumwork.events quickbooks.sync event=quickbooks.sync run=7 outcome=success"
+    )
