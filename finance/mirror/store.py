@@ -33,15 +33,20 @@ def encoded(rows: list[dict]) -> str:
     return json.dumps(rows, default=str, separators=(",", ":"))  # Decimal as its exact text
 
 
-def load(connection: QuickBooksConnection) -> Mirror:
-    """The connection's mirror in two queries."""
-    state = MirrorState.objects.filter(connection=connection).first()
-    mirror = Mirror(connection, state)
-    if state is None:
-        return mirror
-    for document in MirrorDocument.objects.filter(connection=connection, txn_type__in=KINDS):
-        mirror.rows[document.txn_type] = {str(row["Id"]): row for row in json.loads(document.rows)}
+def load(connection: QuickBooksConnection, *, rows: bool = True) -> Mirror:
+    """The connection's mirror in two queries (one without its ``rows``: see ``load_rows``)."""
+    mirror = Mirror(connection, MirrorState.objects.filter(connection=connection).first())
+    if rows:
+        load_rows(mirror)
     return mirror
+
+
+def load_rows(mirror: Mirror) -> None:
+    """Read the documents: only when there is something to change or compute."""
+    if mirror.state is None:
+        return
+    for document in MirrorDocument.objects.filter(connection=mirror.connection, txn_type__in=KINDS):
+        mirror.rows[document.txn_type] = {str(row["Id"]): row for row in json.loads(document.rows)}
 
 
 def save(mirror: Mirror, kinds: set[str] | tuple[str, ...], *, window_start: date, watermark: datetime,

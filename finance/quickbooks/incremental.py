@@ -156,7 +156,7 @@ def sync_connection(
 def _incremental(run: SyncRun, connection: QuickBooksConnection, *, today: date, started_by, counter: CallCounter):
     """The incremental path; None when a full read must be made instead (nothing written then)."""
     months = figures.sync_window(today=today)
-    mirror = mirror_store.load(connection)
+    mirror = mirror_store.load(connection, rows=False)  # the documents only once something changed
     now = timezone.now()
     reason = full_read_reason(mirror, months, now)
     if reason:
@@ -168,6 +168,9 @@ def _incremental(run: SyncRun, connection: QuickBooksConnection, *, today: date,
         changed = read_changes(client, since)
         if changed is None:
             return None
+        if not any(changed.values()):
+            return Changes(), set()
+        mirror_store.load_rows(mirror)
         counts, kinds = apply(mirror, changed)
         counts.linked, linked_kinds = fetch_linked(client, mirror) if kinds else (0, set())
         return counts, kinds | linked_kinds
