@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import redirect, render
 
 from accounts.permissions import ADMIN_ONLY, member_required
+from finance.connection_health import entity_overview
 from sales.selectors import visible_sales
 
 from .models import Entity, Role
@@ -14,9 +15,9 @@ def home(request):
     membership = request.membership
     if membership.role == Role.SALES:
         return redirect("sales:list")
-    entities = Entity.objects.filter(company=membership.company)
+    rows = entity_overview(membership.company)
     recent_sales = visible_sales(membership)[:8]
-    return render(request, "accounts/home.html", {"entities": entities, "recent_sales": recent_sales})
+    return render(request, "accounts/home.html", {"rows": rows, "recent_sales": recent_sales})
 
 
 @member_required(*ADMIN_ONLY)

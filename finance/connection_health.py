@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Entity
 
-from .models import RunStatus, SyncDirection, SyncRun
-from .presentation import error_text
+from .models import MonthlySnapshot, QuickBooksConnection, RunStatus, SyncDirection, SyncRun
+from .presentation import card_state, error_text
 
 TOKEN_WARNING = timedelta(days=14)
 SIDES = {"ar": ("Open AR", "A/R aging", "payments"), "ap": ("Open AP", "A/P aging", "bill payments")}
@@ -139,3 +139,40 @@ def add_health(company, rows: list[dict], *, now: datetime | None = None) -> Non
             health.token_days_left = max(0, (expires - now).days)
             health.token_warning = expires - now <= TOKEN_WARNING
         row["health"] = health
+
+
+def last_pull_runs(company) -> dict[int, SyncRun]:
+    """Each entity's latest pull run, in two queries whatever the number of runs."""
+    latest = SyncRun.objects.filter(entity=OuterRef("pk"), direction=SyncDirection.PULL).order_by("-queued_at", "-id")
+    ids = (
+        Entity.objects.filter(company=company)
+        .annotate(last_run=Subquery(latest.values("pk")[:1]))
+        .values_list("last_run", flat=True)
+    )
+    runs = SyncRun.objects.filter(pk__in=[i for i in ids if i]).select_related("entity")
+    return {run.entity_id: run for run in runs}
+
+
+def entity_overview(company) -> list[dict]:
+    """The overview page: per entity, its latest month's four figures, its QuickBooks status (the
+    card's badge) and whether its figures are stale."""
+    entities = list(Entity.objects.filter(company=company))
+    latest = MonthlySnapshot.objects.filter(entity=OuterRef("pk")).order_by("-month")
+    snapshot_ids = dict(
+        Entity.objects.filter(company=company).annotate(s=Subquery(latest.values("pk")[:1])).values_list("pk", "s")
+    )
+    snapshots = {s.entity_id: s for s in MonthlySnapshot.objects.filter(pk__in=[i for i in snapshot_ids.values() if i])}
+    connections = {c.entity_id: c for c in QuickBooksConnection.objects.filter(company=company)}
+    runs = last_pull_runs(company)
+    rows = [{"entity": e, "connection": connections.get(e.pk), "snapshot": snapshots.get(e.pk)} for e in entities]
+    for row in rows:
+        run = runs.get(row["entity"].pk)
+        row["last_run"] = {"run": run, "unfinished": bool(run and run.status in (RunStatus.QUEUED, RunStatus.RUNNING))}
+    add_health(company, rows)
+    for row in rows:
+        health = row.get("health")
+        row["state"] = card_state(
+            row["connection"], row["last_run"]["run"], stale=bool(health and health.stale),
+            unfinished=row["last_run"]["unfinished"],
+        )  # fmt: skip
+    return rows

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Entity
 from accounts.permissions import FINANCE_ROLES, member_required
 
-from .connection_health import add_health
+from .connection_health import add_health, last_pull_runs
 from .models import (
     QuickBooksConnection,
     QuickBooksSettings,
@@ -63,19 +63,6 @@ def add_card_state(rows: list[dict]) -> None:
             prefix = "The last sync failed, no figure was changed: " if failed else "The last sync was skipped: "
             text = error_text(run.error_message)
             row["error"] = type(text)(prefix + text.sentence[:1].lower() + text.sentence[1:], text.details)
-
-
-def last_runs(company) -> dict[int, SyncRun]:
-    """Each entity's latest pull run, in two queries whatever the number of runs."""
-    latest = SyncRun.objects.filter(entity=OuterRef("pk"), direction=SyncDirection.PULL).order_by("-queued_at", "-id")
-    ids = (
-        Entity.objects.filter(company=company)
-        .annotate(last_run=Subquery(latest.values("pk")[:1]))
-        .values_list("last_run", flat=True)
-    )
-    return {
-        run.entity_id: run for run in SyncRun.objects.filter(pk__in=[i for i in ids if i]).select_related("entity")
-    }
 
 
 # --- the sync log table -------------------------------------------------------------------------
@@ -211,7 +198,7 @@ def card_rows(company, entity: Entity | None = None) -> list[dict]:
         c.entity_id: c for c in QuickBooksConnection.objects.filter(company=company).select_related("connected_by")
     }
     rows = [{"entity": e, "connection": connections.get(e.pk)} for e in entities]
-    runs = last_runs(company)
+    runs = last_pull_runs(company)
     for row in rows:
         row["last_run"] = run_context(runs.get(row["entity"].pk))
     add_health(company, rows)

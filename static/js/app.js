@@ -20,4 +20,13 @@
       });
     }
   });
+
+  // The menu button of narrow screens shows and hides the navigation.
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest(".menu-button") : null;
+    if (!button) return;
+    var open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    button.closest(".topbar").classList.toggle("open", open);
+  });
 })();
