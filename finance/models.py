@@ -253,6 +253,8 @@ class PushSettings(models.Model):
     the invoice. The country and multicurrency are as QuickBooks said when the page was last opened."""
 
     connection = models.OneToOneField(QuickBooksConnection, on_delete=models.CASCADE, related_name="push_settings")
+    # The company the choices are Ids of: after a reconnect to another company they no longer apply.
+    realm_id = models.CharField(max_length=40, blank=True)
     country = models.CharField(max_length=2, blank=True)
     multicurrency = models.BooleanField(default=False)
     item_id = models.CharField(max_length=40, blank=True)
@@ -276,6 +278,11 @@ class PushSettings(models.Model):
     def __str__(self) -> str:
         return f"Push settings of {self.connection}"
 
+    @classmethod
+    def of(cls, connection: QuickBooksConnection) -> "PushSettings | None":
+        """The settings chosen in the company the connection is connected to now, if any."""
+        return cls.objects.filter(connection=connection, realm_id=connection.realm_id).first()
+
     @property
     def is_us(self) -> bool:
         return self.country == "US"
@@ -288,6 +295,9 @@ class CustomerLink(models.Model):
 
     client = models.ForeignKey("sales.Client", on_delete=models.CASCADE, related_name="quickbooks_links")
     connection = models.ForeignKey(QuickBooksConnection, on_delete=models.CASCADE, related_name="customer_links")
+    # The company the customer Id belongs to: a link of a company the entity was connected to before
+    # is never read in another one (and is replaced by the next push).
+    realm_id = models.CharField(max_length=40, blank=True)
     currency = models.CharField(max_length=3)
     qb_customer_id = models.CharField(max_length=40)
     qb_customer_name = models.CharField(max_length=500)

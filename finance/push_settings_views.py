@@ -75,7 +75,7 @@ def push_settings(request, entity_id: int):
     except Unavailable as error:
         messages.error(request, str(error))
         return render(request, "finance/push_settings.html", {"connection": connection, "form": None})
-    current = PushSettings.objects.filter(connection=connection).first()
+    current = PushSettings.of(connection)
     form = PushSettingsForm(request.POST or None, choices=choices, initial=_initial(current))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -104,7 +104,9 @@ def push_settings(request, entity_id: int):
 @member_required(*ADMIN_ONLY)
 def customer_links(request, entity_id: int):
     connection = _connection(request, entity_id)
-    links = CustomerLink.objects.filter(connection=connection).select_related("client", "updated_by")
+    links = CustomerLink.objects.filter(connection=connection, realm_id=connection.realm_id).select_related(
+        "client", "updated_by"
+    )
     return render(request, "finance/customer_links.html", {"connection": connection, "links": links})
 
 
@@ -112,7 +114,7 @@ def customer_links(request, entity_id: int):
 @member_required(*ADMIN_ONLY)
 def relink(request, entity_id: int, link_id: int):
     connection = _connection(request, entity_id)
-    link = get_object_or_404(CustomerLink, pk=link_id, connection=connection)
+    link = get_object_or_404(CustomerLink, pk=link_id, connection=connection, realm_id=connection.realm_id)
     name = request.POST.get("name", "")
     try:
         link = relink_customer(link=link, name=name, user=request.user)

@@ -167,7 +167,9 @@ def _name_holder(client: QuickBooksClient, name: str) -> str:
 
 
 def linked_id(client_id: int, connection: QuickBooksConnection, currency: str) -> str:
-    link = CustomerLink.objects.filter(client_id=client_id, connection=connection, currency=currency).first()
+    link = CustomerLink.objects.filter(
+        client_id=client_id, connection=connection, realm_id=connection.realm_id, currency=currency
+    ).first()
     return link.qb_customer_id if link else ""
 
 
@@ -177,7 +179,12 @@ def remember(*, client_id: int, connection: QuickBooksConnection, currency: str,
         client_id=client_id,
         connection=connection,
         currency=currency,
-        defaults={"qb_customer_id": customer.id, "qb_customer_name": customer.name, "updated_by": user},
+        defaults={
+            "realm_id": connection.realm_id,
+            "qb_customer_id": customer.id,
+            "qb_customer_name": customer.name,
+            "updated_by": user,
+        },
     )
 
 

@@ -123,7 +123,7 @@ def check_pushable(sale: Sale) -> QuickBooksConnection:
     if sale.status != SaleStatus.CLOSED:
         raise PushError(f"Only closed sales can be pushed to QuickBooks; “{sale.name}” is {sale.get_status_display()}.")
     connection = _active_connection(sale)
-    push_settings = PushSettings.objects.filter(connection=connection).first()
+    push_settings = PushSettings.of(connection)
     if not _is_us(connection, push_settings) and not (push_settings and push_settings.tax_code_id):
         raise PushError(
             f"QuickBooks needs a tax code on every invoice line of {sale.entity}, and none is chosen yet, so "
@@ -159,7 +159,7 @@ def push_preview(sale: Sale) -> PushPreview:
         connection = check_pushable(sale)
     except PushError as refusal:
         return PushPreview(blocker=str(refusal), settings_entity_id=refusal.settings_entity_id)
-    push_settings = PushSettings.objects.filter(connection=connection).first()
+    push_settings = PushSettings.of(connection)
     if _is_us(connection, push_settings):
         taxable = push_settings is not None and push_settings.us_taxable
         return PushPreview(tax="taxable: QuickBooks adds the sales tax" if taxable else "not taxable")
@@ -243,7 +243,7 @@ class _Plan:
     @classmethod
     def for_sale(cls, sale: Sale, connection: QuickBooksConnection) -> _Plan:
         qb_settings = QuickBooksSettings.objects.filter(company_id=sale.company_id).first()
-        push_settings = PushSettings.objects.filter(connection=connection).first()
+        push_settings = PushSettings.of(connection)
         return cls(
             sale=sale,
             connection=connection,

@@ -71,10 +71,28 @@ def push_choices(connection: QuickBooksConnection, *, fresh: bool = False) -> Ch
         except (QuickBooksError, NotConnectedError) as error:
             raise Unavailable(f"QuickBooks could not be asked for the lists of {connection.entity}: {error}") from error
         cache.set(_cache_key(connection), choices, CHOICES_SECONDS)
-        PushSettings.objects.update_or_create(
-            connection=connection, defaults={"country": choices.country, "multicurrency": choices.multicurrency}
-        )
+        _remember_company(connection, choices)
     return choices
+
+
+def _remember_company(connection: QuickBooksConnection, choices: Choices) -> None:
+    """Keep what QuickBooks said of the company; choices made in another company are dropped."""
+    facts = {"realm_id": connection.realm_id, "country": choices.country, "multicurrency": choices.multicurrency}
+    updated = PushSettings.objects.filter(connection=connection, realm_id=connection.realm_id).update(**facts)
+    if not updated:
+        PushSettings.objects.update_or_create(
+            connection=connection,
+            defaults={
+                **facts,
+                "item_id": "",
+                "item_name": "",
+                "tax_code_id": "",
+                "tax_code_name": "",
+                "tax_rate": None,
+                "amounts_include_tax": False,
+                "us_taxable": False,
+            },
+        )
 
 
 def read_choices(client: QuickBooksClient) -> Choices:
@@ -135,6 +153,7 @@ def save_push_settings(
     if item_name is None:
         raise SettingsError("Choose one of the company's active products and services.")
     values = {
+        "realm_id": connection.realm_id,
         "country": choices.country,
         "multicurrency": choices.multicurrency,
         "item_id": item_id,

@@ -476,3 +476,27 @@ def test_with_taxed_invoices_open_ar_includes_tax_revenue_is_cash_applied_and_th
     assert april.ar_balance == Decimal("581.00")  # 1,000.00 + 81.00 VAT - 500.00: what the customer owes
     assert april.revenue == Decimal("500.00")  # cash applied to invoices, its VAT share included
     assert run.tie_out["ar"]["status"] == "matches", run.tie_out
+
+
+def test_after_a_switch_to_another_company_its_choices_and_links_start_afresh(
+    admin, books_of, swiss, sales_user, local_quickbooks
+):
+    first = books_of(swiss)
+    choose(admin, swiss, tax_code="MWST 8.1%")
+    push_sale_as_invoice(sale=closed_sale(swiss, sales_user), user=sales_user)
+    other = local_quickbooks.realm(name="SoftInWay Holding AG", currency="CHF")
+    confirmed = admin.post(reverse("finance:qb_connect", args=[swiss.pk]), {"switch_to": other})
+    qbo.callback(admin, qbo.consent(confirmed["Location"], other))
+    connection = QuickBooksConnection.objects.get(entity=swiss)
+    assert connection.realm_id == other != first.realm_id
+
+    with pytest.raises(PushError, match="Ask an admin to choose the tax code for SoftInWay Switzerland"):
+        push_sale_as_invoice(sale=closed_sale(swiss, sales_user, name="Next job"), user=sales_user)
+    assert "Helix Pumps" not in admin.get(reverse("finance:qb_customer_links", args=[swiss.pk])).content.decode()
+
+    choose(admin, swiss, tax_code="MWST 8.1%")
+    result = push_sale_as_invoice(sale=closed_sale(swiss, sales_user, name="Next job"), user=sales_user)
+    second = Books(local_quickbooks, connection)
+    [customer] = second.customers_named("Helix Pumps")  # made in the new company, not taken by an old Id
+    assert second.read("Invoice", result.invoice_id)["CustomerRef"]["value"] == customer["Id"]
+    assert CustomerLink.objects.get(client__name="Helix Pumps").realm_id == other
