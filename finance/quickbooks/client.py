@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
+from finance.quickbooks.budget import Budget
 from finance.quickbooks.errors import (
     QuickBooksError,
     RunTooLongError,
@@ -213,6 +215,7 @@ class QuickBooksClient:
         max_wait: float = 120.0,
         counter: CallCounter | None = None,
         total_timeout: float | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.company_url = f"{api_base.rstrip('/')}/v3/company/{realm_id}"
         self.realm_id = realm_id
@@ -229,6 +232,8 @@ class QuickBooksClient:
         self.total_timeout = total_timeout if total_timeout is not None else self._default_budget()
         self.calls = 0
         self.counter = counter or CallCounter()
+        # QuickBooks' per-company limits shared with every other client (budget.py); None: unlimited.
+        self.quickbooks_budget = budget
 
     def _default_budget(self) -> float:
         backoff_waits = self.backoff * (2 ** (self.max_attempts - 1) - 1)
@@ -445,22 +450,28 @@ class QuickBooksClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, method: str, url: str, *, limit: float, **kwargs: Any) -> dict:
-        with self._lock:
-            self.calls += 1
-        self.counter.add()
-        try:
-            session = self._sessions.get_nowait()
-        except queue.Empty:  # each idle session is in use by a call in flight
-            session = requests.Session()
-        try:
-            # The body is read before the session goes back: its connection is in use until then.
-            response = send_within(session.request, method, url, limit=limit, **kwargs)
-        except _NETWORK_ERRORS as exc:
-            raise error_from_exception(exc) from exc
-        finally:
-            self._sessions.put(session)
+        budget = self.quickbooks_budget
+        place = budget.slot(self.realm_id, batch=url.endswith("/batch")) if budget else nullcontext()
+        with place:  # one of the realm's places in flight, taken once its minute's budget allows
+            with self._lock:
+                self.calls += 1
+            self.counter.add()
+            try:
+                session = self._sessions.get_nowait()
+            except queue.Empty:  # each idle session is in use by a call in flight
+                session = requests.Session()
+            try:
+                # The body is read before the session goes back: its connection is in use until then.
+                response = send_within(session.request, method, url, limit=limit, **kwargs)
+            except _NETWORK_ERRORS as exc:
+                raise error_from_exception(exc) from exc
+            finally:
+                self._sessions.put(session)
         if not response.ok:
-            raise error_from_response(response).scrub(self._token)
+            error = error_from_response(response).scrub(self._token)
+            if isinstance(error, ThrottledError) and error.retry_after and budget:
+                budget.pause(self.realm_id, error.retry_after)  # for every worker, not only this call
+            raise error
         try:
             payload = json.loads(response.content, parse_float=Decimal)
         except ValueError:

@@ -24,7 +24,7 @@ from finance.models import (
     SyncAction,
     SyncDirection,
 )
-from finance.quickbooks import oauth
+from finance.quickbooks import budget, oauth
 from finance.quickbooks.client import CallCounter, QuickBooksClient
 from finance.quickbooks.environments import quickbooks_urls, redirect_uri
 from finance.quickbooks.errors import AuthError
@@ -151,7 +151,7 @@ def new_client(
     *, environment: str, realm_id: str, access_token: str, counter: CallCounter | None = None
 ) -> QuickBooksClient:
     """The one way a QuickBooks client is built: the environment's URLs, timeouts and backoff from
-    the settings, and ``counter`` counting its calls for the caller."""
+    the settings, the realm's shared budget of calls, and ``counter`` counting its calls for the caller."""
     return QuickBooksClient(
         api_base=quickbooks_urls(environment).api_base,
         realm_id=realm_id,
@@ -160,6 +160,7 @@ def new_client(
         backoff=settings.QBO_RETRY_BACKOFF,
         throttle_wait=settings.QBO_THROTTLE_WAIT,
         counter=counter,
+        budget=budget.configured(),
     )
 
 
