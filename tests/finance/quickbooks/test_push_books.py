@@ -500,3 +500,51 @@ def test_after_a_switch_to_another_company_its_choices_and_links_start_afresh(
     [customer] = second.customers_named("Helix Pumps")  # made in the new company, not taken by an old Id
     assert second.read("Invoice", result.invoice_id)["CustomerRef"]["value"] == customer["Id"]
     assert CustomerLink.objects.get(client__name="Helix Pumps").realm_id == other
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_pushes_of_a_swiss_eur_sale_and_of_another_sale_of_the_client_yield_one_customer(
+    admin_user, local_quickbooks, company, sales_user
+):
+    """A double click (the same sale twice) and a second tab on another sale of the same new client,
+    all at once: one invoice per sale, one EUR customer, one link."""
+    import threading
+
+    from django.db import connection as db_connection
+
+    if db_connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has no row locks (CI runs this with DATABASE_URL)")
+    swiss = make_entity(company, "SoftInWay Switzerland", "CHF", "Europe/Zurich")
+    admin = BrowserClient()
+    admin.force_login(admin_user)
+    realm_id = local_quickbooks.realm(name="SoftInWay Switzerland AG", currency="CHF", multicurrency=True)
+    qbo.connect(admin, swiss, realm_id)
+    books = Books(local_quickbooks, QuickBooksConnection.objects.get(entity=swiss))
+    choose(admin, swiss, tax_code="0% export")
+    first = closed_sale(swiss, sales_user, currency="EUR")
+    second = closed_sale(swiss, sales_user, currency="EUR", name="Second job")
+    books.sandbox.inject_fault(books.realm_id, "hang", seconds=0.5)  # widen the race
+    start, results, errors = threading.Barrier(3), [], []
+
+    def push(sale) -> None:
+        try:
+            start.wait()
+            results.append(push_sale_as_invoice(sale=type(sale).objects.get(pk=sale.pk), user=sales_user))
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=push, args=(sale,)) for sale in (first, first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    [customer] = books.customers_named("Helix Pumps")
+    assert customer["CurrencyRef"]["value"] == "EUR"
+    assert len(books.invoices_of(customer["Id"])) == 2
+    assert len({r.invoice_id for r in results}) == 2
+    assert CustomerLink.objects.get().qb_customer_id == customer["Id"]
