@@ -113,6 +113,8 @@ INSTALLED_APPS = [
     "accounts",
     "sales",
     "finance",
+    "finance.webhooks",
+    "finance.mirror",
     "ops",
 ]
 
@@ -289,6 +291,10 @@ QBO_THROTTLE_WAIT = float(env_str("QBO_THROTTLE_WAIT", "60"))
 # With each call bounded by QBO_HTTP_TIMEOUT, a run still marked running well past this is known to
 # have lost its worker, and the next sync of its connection records it so (finance/quickbooks/runs.py).
 QBO_RUN_DEADLINE = env_int("QBO_RUN_DEADLINE", 600)
+# Incremental syncs read what changed since the last one; a full read still runs this often (hours).
+QBO_FULL_READ_HOURS = env_int("QBO_FULL_READ_HOURS", 24)
+# Webhook events already received are remembered this many days (a replay within them is ignored).
+QBO_WEBHOOK_SEEN_DAYS = env_int("QBO_WEBHOOK_SEEN_DAYS", 4)
 # /finance/qb marks an entity's figures "stale" when its last successful sync is older than this.
 QBO_STALE_AFTER_HOURS = env_int("QBO_STALE_AFTER_HOURS", 2)
 CRON_TOKEN = env_str("CRON_TOKEN")

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from finance import cron
+from finance.webhooks import views as webhook_views
 from ops import views as ops_views
 
 urlpatterns = [
@@ -10,6 +11,7 @@ urlpatterns = [
     path("sales/", include("sales.urls")),
     path("finance/", include("finance.urls")),
     path("api/cron/qb-sync-all", cron.qb_sync_all, name="cron_qb_sync_all"),
+    path("api/qb/webhooks", webhook_views.quickbooks_webhook, name="quickbooks_webhook"),
     # Also answered first by ops.middleware.HealthProbeMiddleware, whatever the Host header.
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
