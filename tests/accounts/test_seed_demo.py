@@ -48,3 +48,10 @@ def test_seed_demo_twice_changes_nothing():
     counts = (Sale.objects.count(), MonthlySnapshot.objects.count(), Membership.objects.count())
     seed()
     assert (Sale.objects.count(), MonthlySnapshot.objects.count(), Membership.objects.count()) == counts
+
+
+def test_demo_sales_are_agreed_in_their_entitys_currency():
+    seed()
+    for sale in Sale.objects.select_related("entity"):
+        assert sale.currency == sale.entity.home_currency
+        assert (sale.amount == sale.amount_usd) == (sale.currency == "USD")

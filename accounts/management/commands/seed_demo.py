@@ -55,6 +55,9 @@ def month_starts(today: date, count: int) -> list[date]:
     return months
 
 
+# Demo contract amounts per US dollar, by entity currency (round figures, not market rates).
+DEMO_PER_USD = {"USD": Decimal(1), "INR": Decimal(83), "CHF": Decimal("0.90")}
+
 class Command(BaseCommand):
     help = "Create the SoftInWay demo company, its users (passwords printed), clients, sales and snapshots."
 
@@ -101,13 +104,19 @@ class Command(BaseCommand):
         statuses = [SaleStatus.CLOSED] * 6 + [SaleStatus.OPEN] * 3 + [SaleStatus.DRAFT] * 2 + [SaleStatus.LOST] * 2
         for index, status in enumerate(statuses):
             signed = today - timedelta(days=rng.randint(3, 150)) if status != SaleStatus.DRAFT else None
+            entity = entities[index % len(entities)]
+            amount_usd = Decimal(rng.randint(1_500, 95_000)) + Decimal(rng.randint(0, 99)) / 100
+            # Each entity's contracts are agreed in its own currency (pushed to QuickBooks in it).
+            per_usd = DEMO_PER_USD.get(entity.home_currency, Decimal(1))
             Sale.objects.create(
                 company=company,
-                entity=entities[index % len(entities)],
+                entity=entity,
                 client=clients[index % len(clients)],
                 salesperson=salespeople[index % len(salespeople)],
                 name=f"{SALE_NAMES[index % len(SALE_NAMES)]} #{index + 1}",
-                amount_usd=Decimal(rng.randint(1_500, 95_000)) + Decimal(rng.randint(0, 99)) / 100,
+                currency=entity.home_currency,
+                amount=(amount_usd * per_usd).quantize(Decimal("0.01")),
+                amount_usd=amount_usd,
                 signed_date=signed,
                 status=status,
             )
