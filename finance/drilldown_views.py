@@ -13,7 +13,7 @@ from .models import MonthlySnapshot, QuickBooksConnection
 from .presentation import FIGURE_TITLES, restatement_text
 from .quickbooks import drilldown
 from .quickbooks.figures import FIGURE_LABELS, FIGURES
-from .views import company_entity, parse_month
+from .views import company_entity, parse_month, window_of
 
 
 def checked_figure(figure: str) -> str:
@@ -35,6 +35,9 @@ def figure_sources(request, entity_id: int, month: str, figure: str):
     total = drilldown_pages.total(sources)
     shown = getattr(snapshot, figure) if snapshot else None
     restated = drilldown.restatements(request.membership.company.pk, entity.pk, [month_start]).get(month_start, [])
+    window, current = window_of(entity)
+    numbers = drilldown_pages.invoice_numbers(entity.pk) if figure == "revenue" else None
+    synced = month_start in drilldown.synced_months(entity.pk)
     return render(
         request,
         "finance/figure_sources.html",
@@ -44,11 +47,14 @@ def figure_sources(request, entity_id: int, month: str, figure: str):
             "figure": figure,
             "label": FIGURE_LABELS[figure],
             "title": FIGURE_TITLES[figure],
-            "columns": drilldown_pages.COLUMNS[figure],
-            "lines": drilldown_pages.web_app_links(sources, connection_of(entity)),
+            "columns": drilldown_pages.columns(figure, entity.home_currency),
+            "lines": drilldown_pages.web_app_links(sources, connection_of(entity), numbers),
             "total": total,
             "shown": shown,
-            "edited": shown is not None and shown != total,
+            "synced": synced,
+            "in_window": month_start in window,
+            "to_date": month_start == current,
+            "edited": synced and shown is not None and shown != total,
             "restatements": [(r.when, restatement_text(r)) for r in restated if figure in {c[0] for c in r.changes}],
             "figures": list(FIGURE_LABELS.items()),
         },

@@ -1,7 +1,22 @@
+from decimal import Decimal
+
 from django import forms
 
 from .models import MonthlySnapshot, QuickBooksSettings
 from .quickbooks.environments import Environment
+
+# Every supported database gives back 15 significant digits exactly (SQLite keeps decimals as binary
+# floating point): with cents, 13 digits before the point. The columns hold 16, so the limit is here.
+LARGEST_AMOUNT = Decimal("9999999999999.99")
+MONEY_FIELDS = ("ar_balance", "revenue", "ap_balance", "expenses", "cash")
+
+
+def check_storable(value: Decimal | None) -> None:
+    if value is not None and abs(value) > LARGEST_AMOUNT:
+        raise forms.ValidationError(
+            "Enter at most 13 digits before the decimal point (up to 9,999,999,999,999.99): larger amounts "
+            "would not be stored exactly."
+        )
 
 
 class SnapshotForm(forms.ModelForm):
@@ -9,6 +24,15 @@ class SnapshotForm(forms.ModelForm):
         model = MonthlySnapshot
         fields = ["ar_balance", "revenue", "ap_balance", "expenses", "cash", "headcount", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for name in MONEY_FIELDS:
+            try:
+                check_storable(data.get(name))
+            except forms.ValidationError as error:
+                self.add_error(name, error)
+        return data
 
 
 class MonthPickForm(forms.Form):

@@ -47,7 +47,10 @@ def test_finance_user_drills_into_revenue_downloads_csv_and_opens_the_payment_in
         rows = page.locator("#sources tbody tr")
         assert rows.count() == 2
         assert "400.00" in rows.nth(0).inner_text() and "250.00" in rows.nth(1).inner_text()
-        assert page.inner_text("#rows-total") == "650.00"
+        assert page.inner_text("#rows-total") == "USD 650.00"
+        number = local_quickbooks.sandbox.read_entity(books.realm, "Invoice", invoice)["DocNumber"]
+        assert f"Invoice {number}" in rows.nth(0).inner_text()  # the paid invoice by its own number
+        assert page.inner_text("#sources thead").lower().count("no.") == 2
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "drilldown.png"), full_page=True)
 

@@ -138,6 +138,6 @@ class Command(BaseCommand):
                     "ap_balance": amount(0.6),
                     "cash": amount(3.0),
                     "headcount": 10 + offset % 4,
-                    "notes": "Entered by hand" if offset % 4 == 0 else "",
+                    "notes": "Board pack sent" if offset % 4 == 0 else "",  # where figures come from is a column
                 },
             )

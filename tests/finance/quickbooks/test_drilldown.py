@@ -209,8 +209,8 @@ def test_a_figure_without_rows_has_an_empty_drilldown_that_says_so(admin, entity
     url = reverse("finance:figure_sources", args=[entity.pk, "2025-06", "revenue"])
     assert url in admin.get(reverse("finance:snapshots", args=[entity.pk])).content.decode()
     page = admin.get(url).content.decode()
-    assert "QuickBooks shows no row for this figure this month." in page
-    assert '<strong class="num" id="rows-total">0.00</strong>' in page
+    assert "QuickBooks showed no row for this figure in June 2025 at the last sync." in page
+    assert '<strong class="num" id="rows-total">USD 0.00</strong>' in page
 
 
 def test_months_before_the_window_keep_the_rows_of_their_last_sync(admin, entity, books):
