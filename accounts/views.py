@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 
 from accounts.permissions import ADMIN_ONLY, member_required
 from finance.connection_health import entity_overview
-from sales.selectors import visible_sales
+from sales.selectors import add_invoice_links, visible_sales
 
 from .models import Entity, Role
 
@@ -16,7 +16,8 @@ def home(request):
     if membership.role == Role.SALES:
         return redirect("sales:list")
     rows = entity_overview(membership.company)
-    recent_sales = visible_sales(membership)[:8]
+    recent_sales = list(visible_sales(membership)[:8])
+    add_invoice_links(recent_sales, membership.company)
     return render(request, "accounts/home.html", {"rows": rows, "recent_sales": recent_sales})
 
 

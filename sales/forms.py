@@ -7,6 +7,22 @@ from accounts.models import Entity, Role
 
 from .models import Client, Sale, SaleStatus
 
+# Characters a name may not hold: control characters (newlines and tabs included) break CSV exports,
+# log lines and QuickBooks' DisplayName; bidirectional overrides make a name read other than it is.
+BIDI_OVERRIDES = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_plain_name(value: str) -> str:
+    """A name without outer spaces, control characters or bidirectional overrides."""
+    name = value.strip()
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        raise forms.ValidationError("Use a name on one line, without tabs or other invisible control characters.")
+    if any(c in BIDI_OVERRIDES for c in name):
+        raise forms.ValidationError(
+            "Remove the invisible text-direction characters (U+202A–U+202E, U+2066–U+2069) from the name."
+        )
+    return name
+
 
 class ClientForm(forms.ModelForm):
     class Meta:
@@ -20,7 +36,7 @@ class ClientForm(forms.ModelForm):
     def clean_name(self) -> str:
         # Keep the name exactly as typed inside (it is matched to QuickBooks by string), but not
         # stray outer spaces that nobody can see.
-        name = self.cleaned_data["name"].strip()
+        name = clean_plain_name(self.cleaned_data["name"])
         clash = Client.objects.filter(company=self.instance.company, name=name).exclude(pk=self.instance.pk)
         if clash.exists():
             raise forms.ValidationError("A client with this name already exists.")
@@ -73,6 +89,9 @@ class SaleForm(forms.ModelForm):
             self.instance.salesperson_id = self.instance.salesperson_id or membership.user_id
         self.fields["amount"].required = False
         self.fields["amount_usd"].required = False
+
+    def clean_name(self) -> str:
+        return clean_plain_name(self.cleaned_data["name"])
 
     def clean(self) -> dict:
         data = super().clean()
