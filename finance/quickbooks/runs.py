@@ -107,6 +107,14 @@ def unfinished(connection: QuickBooksConnection, direction: str = SyncDirection.
     return runs.filter(queued_at__gt=since).order_by("-queued_at", "-id").first()
 
 
+def running(connection: QuickBooksConnection, direction: str = SyncDirection.PULL) -> bool:
+    """Whether a run of the connection is running (and has not outlived ``longest_run``)."""
+    since = timezone.now() - longest_run()
+    return SyncRun.objects.filter(
+        connection=connection, direction=direction, status=RunStatus.RUNNING, queued_at__gt=since
+    ).exists()
+
+
 def close_lost(connection: QuickBooksConnection, direction: str = SyncDirection.PULL) -> int:
     """Record as failed the connection's runs that outlived ``longest_run`` still queued or running.
     Call under ``connection_locked``. Returns how many."""

@@ -35,15 +35,15 @@ def test_a_sync_that_raises_inline_does_not_stop_the_fan_out(
     connected_books(client, broken_entity, local_quickbooks, "Broken Books")
     connected_books(client, healthy_entity, local_quickbooks, "Healthy Books")
     client.logout()
-    # Writing this entity's drill-down fails (a database fault, not a QuickBooks one): its sync raises.
-    write = pull.replace_sources
+    # Writing this entity's months fails (a database fault, not a QuickBooks one): its sync raises.
+    write = pull.write_months
 
-    def failing_write(*, entity_id, **kwargs):
-        if entity_id == broken_entity.pk:
+    def failing_write(*, connection, **kwargs):
+        if connection.entity_id == broken_entity.pk:
             raise RuntimeError("disk I/O error")
-        return write(entity_id=entity_id, **kwargs)
+        return write(connection=connection, **kwargs)
 
-    monkeypatch.setattr(pull, "replace_sources", failing_write)
+    monkeypatch.setattr(pull, "write_months", failing_write)
 
     answer = client.post(URL, headers={"X-OtiumWork-Cron-Token": TOKEN})
 
