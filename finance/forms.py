@@ -4,6 +4,7 @@ from django import forms
 
 from .models import MonthlySnapshot, QuickBooksSettings
 from .quickbooks.environments import Environment
+from .webhooks.models import VerifierToken
 
 # Every supported database gives back 15 significant digits exactly (SQLite keeps decimals as binary
 # floating point): with cents, 13 digits before the point. The columns hold 16, so the limit is here.
@@ -50,6 +51,15 @@ class QuickBooksSettingsForm(forms.ModelForm):
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
+    # Write-only too, stored encrypted apart (finance/webhooks): the key of Intuit's webhook signatures.
+    webhook_verifier_token = forms.CharField(
+        label="Webhook verifier token",
+        required=False,
+        strip=True,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="From your Intuit app's Webhooks page; QuickBooks signs every notification with it.",
+    )
 
     class Meta:
         model = QuickBooksSettings
@@ -59,6 +69,8 @@ class QuickBooksSettingsForm(forms.ModelForm):
     def __init__(self, *args, offered_environments: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.stored_secret = self.instance.client_secret if self.instance.pk else ""
+        verifier = VerifierToken.objects.filter(company_id=self.instance.company_id).first()
+        self.stored_verifier_token = verifier.token if verifier else ""
         self.fields["environment"].choices = [
             (value, label) for value, label in Environment.choices if value in offered_environments
         ]
@@ -70,3 +82,9 @@ class QuickBooksSettingsForm(forms.ModelForm):
 
     def clean_client_secret(self) -> str:
         return self.cleaned_data["client_secret"] or self.stored_secret
+
+    def save_verifier_token(self) -> None:
+        """Keep a new webhook verifier token; left blank, the stored one stays."""
+        token = self.cleaned_data.get("webhook_verifier_token")
+        if token:
+            VerifierToken.objects.update_or_create(company_id=self.instance.company_id, defaults={"token": token})

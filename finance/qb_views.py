@@ -4,6 +4,7 @@ call a service, render or redirect with a message."""
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Entity
@@ -34,7 +35,11 @@ def settings_form(company, data=None) -> QuickBooksSettingsForm:
 
 def settings_section_context(company, form=None) -> dict:
     """What the QuickBooks section of the settings page shows: the form and the redirect URI."""
-    return {"qb_form": form or settings_form(company), "qb_redirect_uri": redirect_uri()}
+    return {
+        "qb_form": form or settings_form(company),
+        "qb_redirect_uri": redirect_uri(),
+        "qb_webhook_url": settings.SITE_URL + reverse("quickbooks_webhook"),
+    }
 
 
 @require_POST
@@ -48,6 +53,7 @@ def save_settings(request):
         saved = form.save(commit=False)
         saved.updated_by = request.user
         saved.save()
+        form.save_verifier_token()
         messages.success(request, "QuickBooks settings saved.")
         return redirect("settings")
     return render(request, "finance/qb_settings.html", {"qb_form": form}, status=400)

@@ -11,9 +11,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection as db
 from django.utils import timezone
 
-from finance.models import ConnectionStatus, MonthlySnapshot, QuickBooksConnection, RunStatus, SyncRun
+from finance.models import (
+    ConnectionStatus,
+    MonthlySnapshot,
+    QuickBooksConnection,
+    QuickBooksSettings,
+    RunStatus,
+    SyncRun,
+)
 from finance.webhooks.models import SeenEvent, VerifierToken
 from finance.webhooks.receive import signature_of
 from tests import qbo
@@ -184,3 +192,26 @@ def test_a_payment_recorded_in_quickbooks_reaches_the_figures_through_a_webhook(
     assert snapshot is not None and (snapshot.revenue, snapshot.ar_balance) == (Decimal("40.00"), Decimal("60.00"))
     run = SyncRun.objects.filter(entity=entity, trigger="webhook").latest("queued_at")
     assert run.status == RunStatus.SUCCESS
+
+
+def test_an_admin_sets_the_verifier_token_in_the_settings_write_only_and_encrypted(
+    client, admin_user, company, entity
+):
+    QuickBooksSettings.objects.create(company=company, client_id="app", client_secret="s", environment="production")
+    QuickBooksConnection.objects.create(entity=entity, company=company, status=ConnectionStatus.CONNECTED,
+                                        realm_id=REALM, environment="production")  # fmt: skip
+    client.force_login(admin_user)
+    form = {"client_id": "app", "client_secret": "", "environment": "production", "invoice_item_name": "Services"}
+    client.post("/finance/qb/settings", {**form, "webhook_verifier_token": TOKEN})
+
+    page = client.get("/admin/settings").content.decode()
+    assert "Verifier token: set." in page and TOKEN not in page
+    assert "/api/qb/webhooks" in page  # the endpoint to register at Intuit
+    with db.cursor() as cursor:
+        cursor.execute("SELECT token FROM quickbooks_webhooks_verifiertoken")
+        [(stored,)] = cursor.fetchall()
+    assert TOKEN not in stored
+    client.post("/finance/qb/settings", {**form, "webhook_verifier_token": ""})  # blank keeps it
+    assert VerifierToken.objects.get(company=company).token == TOKEN
+    client.logout()
+    assert deliver(client, classic(when=timezone.now() - timedelta(days=2))).status_code == 200  # verified
