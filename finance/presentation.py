@@ -58,7 +58,10 @@ def restatement_text(restatement: Restatement) -> str:
 
 _SAID = ". QuickBooks said: "
 _FACTS = re.compile(r"\s*\(((?:code|HTTP|intuit_tid)[^()]*)\)\s*$")
-_OAUTH_CODE = re.compile(r"\s*\((?:invalid_grant|invalid_client|unauthorized_client|access_denied|[a-z]+_[a-z_]+)\)")
+_OAUTH_CODE = re.compile(
+    r"\s*\((?:invalid_grant|invalid_client|unauthorized_client|access_denied|[a-z]+_[a-z_]+"
+    r"|[A-Z][A-Za-z]*(?:Error|Exception|Fault))\)"
+)
 
 
 @dataclass(frozen=True)
@@ -147,3 +150,24 @@ def card_state(connection, run, *, stale: bool, unfinished: bool) -> CardState:
     if stale:
         return CardState("warn", "connected · data stale")
     return CardState("ok", "connected")
+
+
+def log_message(entry) -> str:
+    """A sync-log line's words for the log page: a month's figures with the entity's currency, read
+    from the line's details (its stored message says the same without it)."""
+    details = entry.details or {}
+    currency = entry.entity.home_currency if entry.entity_id and entry.entity else ""
+    if entry.object_type != "MonthlySnapshot" or not currency:
+        return entry.message
+    order = sorted(details.get("new") or details.get("changes") or {}, key=lambda n: FIGURE_RANK.get(n, 99))
+    if "new" in details:
+        parts = [f"{FIGURE_LABELS.get(n, n)} {_amount(details['new'][n], currency)}" for n in order]
+        return "Created: " + ", ".join(parts)
+    if "changes" in details:
+        changes = details["changes"]
+        parts = [
+            f"{FIGURE_LABELS.get(n, n)} {_amount(changes[n]['old'], currency)} → {_amount(changes[n]['new'], currency)}"
+            for n in order
+        ]
+        return ("Restated: " if details.get("restatement") else "Updated: ") + ", ".join(parts)
+    return entry.message

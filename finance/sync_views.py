@@ -28,7 +28,7 @@ from .models import (
     SyncLogEntry,
     SyncRun,
 )
-from .presentation import card_state, change_lines, error_text, log_object
+from .presentation import card_state, change_lines, error_text, log_message, log_object
 from .quickbooks.jobs import queue_sync
 
 LOG_PAGE_SIZE = 50
@@ -73,6 +73,7 @@ class LogLine:
     entry: SyncLogEntry
     object: object
     error: object
+    message: str = ""
 
 
 @dataclass
@@ -129,7 +130,7 @@ def sync_log_page(company, params, *, page_size: int = LOG_PAGE_SIZE) -> LogPage
         rows = rows[:page_size]
         older = f"{base}?{urlencode({**filters, 'before': cursor_of(rows[-1])})}"
     newest = f"{base}?{urlencode(filters)}" if filters else base
-    lines = [LogLine(entry, log_object(entry), log_error(entry)) for entry in rows]
+    lines = [LogLine(entry, log_object(entry), log_error(entry), log_message(entry)) for entry in rows]
     return LogPage(lines, filters, older, newest, is_first=cursor is None)
 
 

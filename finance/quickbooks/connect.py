@@ -198,7 +198,10 @@ def finish_connect(*, session, user, callback: Callback) -> QuickBooksConnection
     if callback.error:
         if callback.error == "access_denied":
             raise ConnectError(f"{entity.name} was not connected: the QuickBooks consent was declined.")
-        raise ConnectError(f"{entity.name} was not connected: QuickBooks answered “{callback.error[:100]}”.")
+        raise ConnectError(
+            f"{entity.name} was not connected: QuickBooks refused the connection request. Click Connect to "
+            "QuickBooks again; if it keeps failing, check the app's keys and redirect URI in Settings → QuickBooks."
+        )
     if not callback.code or not callback.realm_id:
         raise ConnectError(
             f"{entity.name} was not connected: QuickBooks' answer lacked the code or the company id."

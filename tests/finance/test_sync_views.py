@@ -58,7 +58,8 @@ def test_finance_user_clicks_sync_now_and_sees_the_result(client, finance_user, 
     assert "4 months changed in the last sync" in card
     assert f"{month:%B %Y} created: revenue USD 40.00, expenses USD 0.00, open AR USD 60.00, open AP USD 0.00" in card
     log = client.get(reverse("finance:qb_log")).content.decode()
-    assert f"{month:%Y-%m} created" in log and f"{month:%B %Y} snapshot" in log  # the log page shows it too
+    assert f"{month:%B %Y} snapshot" in log  # the log page shows it too, with the currency
+    assert "Created: revenue USD 40.00, expenses USD 0.00, open AR USD 60.00, open AP USD 0.00" in log
 
 
 @pytest.mark.django_db(transaction=True)
@@ -192,3 +193,23 @@ def test_the_log_page_query_count_does_not_grow_with_100000_rows(admin, company,
     big_older = dashboard_queries(admin, dict(p.split("=") for p in older.split("?")[1].split("#")[0].split("&amp;")))
     assert big == small and big_filtered == small_filtered and big_older[0] == small
     assert elapsed < 2.0  # one indexed query per page, whatever the table holds
+
+
+def test_log_lines_name_their_objects_in_words_and_link_them(admin, company, entity, sales_user):
+    from tests.builders import make_sale
+
+    connection = QuickBooksConnection.objects.create(entity=entity, company=company, realm_id="5", status="connected")
+    sale = make_sale(entity, sales_user, name="Turbine design study")
+    run = SyncRun.objects.create(connection=connection, entity=entity, trigger="push", direction="push", sale=sale)
+    SyncLogEntry.objects.create(company=company, entity=entity, run=run, direction="push", action="created",
+                                object_type="Invoice", object_ref=f"OW-Sale-{sale.pk}", message="pushed")  # fmt: skip
+    SyncLogEntry.objects.create(company=company, entity=entity, direction="pull", action="updated",
+                                object_type="MonthlySnapshot", object_ref="2026-11", message="2026-11 updated",
+                                details={"changes": {"revenue": {"old": "1.00", "new": "600.00"}}})  # fmt: skip
+    html = admin.get(reverse("finance:qb_log")).content.decode()
+    assert f'<a href="{reverse("sales:detail", args=[sale.pk])}">Sale {sale.pk} · Turbine design study</a>' in html
+    month_url = reverse("finance:snapshots", args=[entity.pk]) + "#month-2026-11"
+    assert f'<a href="{month_url}">November 2026 snapshot</a>' in html
+    assert "Updated: revenue USD 1.00 → USD 600.00" in html
+    assert "MonthlySnapshot" not in html and "SyncRun" not in html
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} E[SD]T", html)  # the entity's zone, with its abbreviation
