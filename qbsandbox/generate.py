@@ -21,7 +21,7 @@ from qbsandbox import models
 from qbsandbox.clock import date_at
 from qbsandbox.entities import ZERO, round2
 from qbsandbox.profile import company_info, preferences
-from qbsandbox.standard import standard_rows
+from qbsandbox.standard import FALLBACK_CODES, TAX_CODES, standard_rows
 from qbsandbox.store import Store
 
 CUSTOMER_NAMES = [
@@ -261,6 +261,7 @@ def _invoices(
                 "item": {"value": item["Id"], "name": item["Name"]},
                 "amount": _amount(plan, currency),
                 "description": item["Description"],
+                "tax_code": _untaxed_code(plan.home),
             }
             for item in plan.rng.sample(items, plan.rng.randint(1, 2))
         ]
@@ -279,6 +280,13 @@ def _invoices(
             build.void_invoice(body, _stamp(day + timedelta(days=1), number))
         invoices.append(plan.add("Invoice", body))
     return invoices
+
+
+def _untaxed_code(home: str) -> str:
+    """The TaxCode of a generated line, which carries no tax: NON in a US company, else the
+    country's exempt code (the last of its list), since QBO wants one of the company's codes there."""
+    country = models.COUNTRIES.get(home, ("US", ""))[0]
+    return "NON" if country == "US" else TAX_CODES.get(country, FALLBACK_CODES)[-1][0]
 
 
 def _bills(plan: Plan, vendors: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
