@@ -125,6 +125,17 @@ def _record(company: Company, events: list[Event]) -> Delivery:
 
 
 def _logged(delivery: Delivery) -> Delivery:
-    # Never the body, nor the signature: only what happened.
-    (logger.warning if delivery.status >= 400 else logger.info)(delivery.log_line())
+    # Never the body, nor the signature: only what happened, also as fields (one JSON line in production).
+    fields = {
+        "event": "quickbooks.webhook",
+        "company": delivery.company.pk if delivery.company else None,
+        "status": delivery.status,
+        "outcome": delivery.reason,
+        "new": delivery.new,
+        "replayed": delivery.replayed,
+        "stale": delivery.stale,
+        "unknown_realms": len(delivery.unknown_realms),
+        "queued": delivery.queued,
+    }
+    (logger.warning if delivery.status >= 400 else logger.info)(delivery.log_line(), extra={"fields": fields})
     return delivery

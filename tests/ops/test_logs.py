@@ -136,3 +136,26 @@ def test_the_settings_pick_json_in_production_mode(settings):
     handler = module.LOGGING["handlers"]["console"]
     assert handler["formatter"] == ("text" if module.DEBUG else "json")
     assert timedelta(hours=2) == settings.OPS_SCHEDULER_STALE_AFTER
+
+
+def test_a_webhook_delivery_logs_one_structured_line_without_its_signature(client, company, connection, caplog):
+    from finance.webhooks.models import VerifierToken
+    from finance.webhooks.receive import signature_of
+
+    token = "verifier-token-0123456789abcdef"
+    VerifierToken.objects.create(company=company, token=token)
+    when = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    change = {"name": "Invoice", "id": "41", "operation": "Update", "lastUpdated": when}
+    notification = {"realmId": connection.realm_id, "dataChangeEvent": {"entities": [change]}}
+    raw = json.dumps({"eventNotifications": [notification]})
+    signature = signature_of(raw.encode(), token)
+    caplog.set_level(logging.INFO)
+    answer = client.post("/api/qb/webhooks", data=raw, content_type="application/json",
+                         headers={"intuit-signature": signature})  # fmt: skip
+    assert answer.status_code == 200
+    lines = [JsonFormatter().format(record) for record in caplog.records]
+    [line] = [json.loads(text) for text in lines if '"quickbooks.webhook"' in text]
+    assert (line["company"], line["status"], line["outcome"], line["new"], line["queued"]) == (
+        company.pk, 200, "verified", 1, 1,
+    )  # fmt: skip
+    assert not any(signature in text or token in text for text in lines)
