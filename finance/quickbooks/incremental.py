@@ -26,8 +26,7 @@ from finance.models import QuickBooksConnection, SyncAction, SyncDirection, Sync
 from finance.quickbooks import figures, pull, runs
 from finance.quickbooks.client import PAGE_LIMIT, CallCounter, QuickBooksClient
 from finance.quickbooks.drilldown import replace_sources
-from finance.quickbooks.errors import QuickBooksError
-from finance.quickbooks.tokens import NotConnectedError, with_client
+from finance.quickbooks.tokens import with_client
 
 # What change data capture is asked for, and the mirror's kind of each.
 CDC_KINDS = {"Invoice": "invoices", "Payment": "payments", "Bill": "bills", "BillPayment": "bill_payments",
@@ -134,22 +133,15 @@ def sync_connection(
     today = today or timezone.localdate(timezone=connection.entity.zone)
     counter = runs.call_counter()
     started_by = started_by or run.started_by
-    try:
-        with pull.paused_gc():
-            outcome = _incremental(run, connection, today=today, started_by=started_by, counter=counter)
-            if outcome is None:
-                outcome = _full(run, connection, today=today, started_by=started_by, counter=counter)
-    except NotConnectedError as error:
-        return runs.skip(run, f"needs reconnect: {error}")
-    except QuickBooksError as error:
-        return runs.fail(run, str(error), retryable=error.transient, counter=counter)
-    except Exception as error:  # a bug: keep it on the run and in the log, then let it surface
-        runs.fail(run, f"unexpected error ({type(error).__name__}): {error}", counter=counter)
-        raise
-    fetched, monthly, sources = outcome
-    if tie_out and monthly is not None and (run.changed_months or _tie_out_due(connection)):
-        pull.record_tie_out(run, connection, today=today, current=monthly[max(monthly)], sources=sources,
-                            fetched=fetched)  # fmt: skip
+
+    def work():
+        found = _incremental(run, connection, today=today, started_by=started_by, counter=counter)
+        return found or _full(run, connection, today=today, started_by=started_by, counter=counter)
+
+    outcome = pull.guarded(run, counter, work)
+    if outcome is not None and outcome[1] is not None:  # nothing to record when nothing changed
+        pull.after_write(run, connection, today=today, outcome=outcome,
+                         tie_out=tie_out and (bool(run.changed_months) or _tie_out_due(connection)))  # fmt: skip
     return run
 
 

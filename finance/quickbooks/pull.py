@@ -18,12 +18,12 @@ Any QuickBooks error (fault, throttling past the retries, timeout) before step 6
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,6 +45,7 @@ from finance.quickbooks.errors import QuickBooksError
 from finance.quickbooks.figures import FIGURE_LABELS, FIGURES
 from finance.quickbooks.tokens import NotConnectedError, with_client
 
+_T = TypeVar("_T")
 ID_CHUNK = 500  # ids per `Id IN (...)` query: well under a page, and a short statement
 # Only these keys of a fetched row are kept: what figures.py reads (and what tells two copies apart).
 ROW_KEYS = (
@@ -326,26 +327,41 @@ def sync_connection(
         return run
     today = today or timezone.localdate(timezone=connection.entity.zone)
     counter = runs.call_counter()
+    started_by = started_by or run.started_by
+    outcome = guarded(
+        run,
+        counter,
+        lambda: pull(run, connection, today=today, started_by=started_by, page_size=page_size, counter=counter),
+    )
+    if outcome is not None:
+        after_write(run, connection, today=today, outcome=outcome, tie_out=tie_out)
+    return run
+
+
+def guarded(run: SyncRun, counter: CallCounter, work: Callable[[], _T]) -> _T | None:
+    """Do a started run's work. A lost authorization ends the run ``skipped``, a QuickBooks error
+    ``error`` (None is returned then); anything else is a bug, kept on the run, then raised. No cyclic
+    GC meanwhile, and until the rows are freed (when this returns): see paused_gc."""
     try:
-        # No cyclic GC from the first page parsed to the last row written, and until the rows are
-        # freed (when this block ends): see paused_gc.
         with paused_gc():
-            fetched, monthly, sources = pull(
-                run, connection, today=today, started_by=started_by or run.started_by, page_size=page_size,
-                counter=counter,
-            )  # fmt: skip
+            return work()
     except NotConnectedError as error:
-        return runs.skip(run, f"needs reconnect: {error}")
+        runs.skip(run, f"needs reconnect: {error}")
     except QuickBooksError as error:
-        return runs.fail(run, str(error), retryable=error.transient, counter=counter)
-    except Exception as error:  # a bug: keep it on the run and in the log, then let it surface
+        runs.fail(run, str(error), retryable=error.transient, counter=counter)
+    except Exception as error:
         runs.fail(run, f"unexpected error ({type(error).__name__}): {error}", counter=counter)
         raise
-    # After the figures are committed: the pushed invoices' status on their sales (docs/push.md).
+    return None
+
+
+def after_write(run: SyncRun, connection: QuickBooksConnection, *, today: date, outcome, tie_out: bool) -> None:
+    """Once the figures are committed: the pushed invoices' status on their sales (docs/push.md),
+    then, if asked, the tie-out with QuickBooks' aged reports."""
+    fetched, monthly, sources = outcome
     invoice_status.record(run, connection, invoices=fetched.invoices, payments=fetched.payments)
-    if tie_out:
+    if tie_out and monthly:
         record_tie_out(run, connection, today=today, current=monthly[max(monthly)], sources=sources, fetched=fetched)
-    return run
 
 
 def pull(

@@ -37,17 +37,6 @@ def three_companies_connections(entity):
     }
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    """The per-connection jobs sent to the broker (captured instead of run)."""
-    calls = []
-    monkeypatch.setattr(
-        "finance.tasks.sync_connection_task.apply_async",
-        lambda args=(), kwargs=None, **options: calls.append((tuple(args), kwargs or {})),
-    )
-    return calls
-
-
 def test_without_a_token_header_401(client, cron_token):
     answer = client.post(URL)
     assert answer.status_code == 401 and "Missing X-OtiumWork-Cron-Token" in answer.json()["error"]

@@ -128,7 +128,8 @@ def test_the_cron_call_syncs_every_active_connection_exactly_once(
     url = reverse("cron_qb_sync_all")
     first = client.post(url, headers={"X-OtiumWork-Cron-Token": TOKEN})
     second = client.post(url, headers={"X-OtiumWork-Cron-Token": TOKEN})  # the first call's jobs still wait
-    assert first.status_code == 202 and first.json() == {"queued": 3, "skipped_running": 0, "needs_reconnect": 1, "failed": 0}
+    assert first.status_code == 202
+    assert first.json() == {"queued": 3, "skipped_running": 0, "needs_reconnect": 1, "failed": 0}
     assert second.json() == {"queued": 0, "skipped_running": 3, "needs_reconnect": 1, "failed": 0}
 
     worker = start_worker()

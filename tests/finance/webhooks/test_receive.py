@@ -36,17 +36,6 @@ REALM = "1185883450"  # the realm of that vector's body
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """The sync jobs sent (captured instead of run)."""
-    calls = []
-    monkeypatch.setattr(
-        "finance.tasks.sync_connection_task.apply_async",
-        lambda args=(), kwargs=None, **options: calls.append((tuple(args), kwargs or {})),
-    )
-    return calls
-
-
-@pytest.fixture
 def connection(company, entity):
     VerifierToken.objects.create(company=company, token=TOKEN)
     return QuickBooksConnection.objects.create(
