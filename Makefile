@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 export DJANGO_SETTINGS_MODULE := otiumwork.settings
+# The demo's sandbox signs its webhook notifications with this; seed_demo stores it for the demo company.
+DEMO_WEBHOOK_TOKEN := otiumwork-demo-webhook-verifier
 
 .PHONY: demo test install install-dev browser lint conformance bench clean
 
@@ -21,7 +23,8 @@ demo: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python -m qbsandbox seed --db var/qbsandbox.sqlite3
+	$(BIN)/python -m qbsandbox seed --db var/qbsandbox.sqlite3 \
+	  --webhook-url http://127.0.0.1:8000/api/qb/webhooks --verifier-token $(DEMO_WEBHOOK_TOKEN)
 	@echo "Open http://127.0.0.1:8000 and log in with one of the users above."
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 

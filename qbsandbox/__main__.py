@@ -7,6 +7,7 @@ import sys
 import time
 from datetime import date
 
+from qbsandbox import webhooks
 from qbsandbox.app import make_app
 from qbsandbox.demo import seed_demo_realms
 from qbsandbox.generate import generate_realm
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     seed = commands.add_parser("seed", help="create the demo companies and the demo app (idempotent)")
     seed.add_argument("--db", required=True)
     seed.add_argument("--today", type=date.fromisoformat, default=None)
+    seed.add_argument("--webhook-url", default="", help="notify this endpoint of every change (signed)")
+    seed.add_argument("--verifier-token", default="", help="the key of the notifications' intuit-signature")
     gen = commands.add_parser("generate", help="create one company with N generated transactions")
     gen.add_argument("--db", required=True)
     gen.add_argument("--size", type=int, default=1000)
@@ -58,8 +61,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    for realm in seed_demo_realms(Store(args.db), today=args.today):
+    store = Store(args.db)
+    for realm in seed_demo_realms(store, today=args.today):
         print(f"{realm['realm_id']}  {realm['currency']}  {realm['name']}")
+    if args.webhook_url:
+        webhooks.subscribe(store, url=args.webhook_url, verifier_token=args.verifier_token)
+        print(f"webhook notifications go to {args.webhook_url}")
     return 0
 
 

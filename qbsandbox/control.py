@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from qbsandbox import demo, faults, generate, models, pages, webhooks, writes
+from qbsandbox import demo, faults, generate, models, pages, revisions, webhooks, writes
 from qbsandbox.catalog import BY_LOWER, CREATABLE
 from qbsandbox.exceptions import QboFault
-from qbsandbox.responses import HTML, Request, Response, json_response, text_response
+from qbsandbox.responses import HTML, Request, Response, json_response, redirect, text_response
 from qbsandbox.store import Store
 
 
@@ -182,5 +182,35 @@ def app_page(req: Request, store: Store, entity: str) -> Response:
         body = models.load_entity(store.read(), realm_id, name, txn_id)
         if body is not None:
             realm = models.get_realm(store, realm_id) or {"name": realm_id}
-            return text_response(pages.transaction_page(name, realm["name"], body), 200, HTML)
+            return text_response(pages.transaction_page(name, realm["name"], body, realm_id), 200, HTML)
     return text_response(pages.transaction_page(name, "", None), 404, HTML)
+
+
+def app_change(req: Request, store: Store, entity: str) -> Response:
+    """`POST /app/{entity}/change?txnId=&realmId=` from a transaction's page: `change` = `pay` (with
+    `amount`; invoices), `void` or `delete`, made as the Accounting API makes them, webhooks
+    notified; then back to the page."""
+    name = APP_PATHS.get(entity.lower()) or BY_LOWER.get(entity.lower(), entity)
+    realm_id, txn_id = req.query.get("realmId", ""), req.query.get("txnId", "")
+    body = models.load_entity(store.read(), realm_id, name, txn_id) if realm_id else None
+    if body is None:
+        return text_response(pages.transaction_page(name, "", None), 404, HTML)
+    form = req.form()
+    try:
+        if form.get("change") == "pay" and name == "Invoice":
+            line = {"Amount": form.get("amount", ""), "LinkedTxn": [{"TxnId": body["Id"], "TxnType": "Invoice"}]}
+            payment = {"CustomerRef": body["CustomerRef"], "TotalAmt": form.get("amount", ""), "Line": [line]}
+            if body.get("CurrencyRef"):
+                payment["CurrencyRef"] = body["CurrencyRef"]
+            created = writes.create_entity(store, realm_id, "Payment", payment)
+            webhooks.notify(store, realm_id, "Payment", created, "create")
+        elif form.get("change") in ("void", "delete"):
+            identity = {"Id": body["Id"], "SyncToken": body["SyncToken"]}
+            change = revisions.void_entity if form["change"] == "void" else revisions.delete_entity_op
+            webhooks.notify(store, realm_id, name, change(store, realm_id, name, identity), form["change"])
+        else:
+            return text_response(pages.error_page("Unknown change."), 400, HTML)
+    except QboFault as fault:
+        return text_response(pages.error_page(f"{fault.message}: {fault.detail}"), 400, HTML)
+    back = req.path.rsplit("/change", 1)[0]
+    return redirect(f"{req.base_url}{back}?txnId={txn_id}&realmId={realm_id}")

@@ -87,7 +87,12 @@ _FIELDS = (
 )
 
 
-def transaction_page(entity: str, realm_name: str, body: dict[str, Any] | None) -> str:
+# What a person can change on a transaction's page, as in QuickBooks (each change notifies webhooks).
+VOIDABLE = {"Invoice", "Payment", "BillPayment"}
+DELETABLE = {"Invoice", "CreditMemo", "Payment", "Bill", "BillPayment"}
+
+
+def transaction_page(entity: str, realm_name: str, body: dict[str, Any] | None, realm_id: str = "") -> str:
     label = LABELS.get(entity, entity)
     if body is None:
         return _page("Not found", f"<h1>{escape(label)} not found</h1>")
@@ -105,8 +110,29 @@ def transaction_page(entity: str, realm_name: str, body: dict[str, Any] | None) 
         f"<p class='muted'>{escape(realm_name)} · {escape(entity)} Id {escape(body['Id'])}</p>"
         f"<table>{rows}</table><h2>Lines</h2><table>{lines}</table>"
         + (f"<h2>Linked transactions</h2><ul>{linked}</ul>" if linked else "")
+        + (_change_forms(entity, body, realm_id) if realm_id else "")
     )
     return _page(f"{label} {body['Id']}", html)
+
+
+def _change_forms(entity: str, body: dict[str, Any], realm_id: str) -> str:
+    """Record a payment of an open invoice, void, delete: posted to `{entity}/change` beside the page."""
+    action = escape(f"{entity.lower()}/change?txnId={body['Id']}&realmId={realm_id}")
+    forms = []
+    balance = str(body.get("Balance", "0"))
+    if entity == "Invoice" and balance not in ("0", "0.0", "0.00"):
+        forms.append(
+            f"<form method='post' action='{action}'><input type='hidden' name='change' value='pay'>"
+            f"<label>Receive a payment of <input name='amount' value='{escape(balance)}' size='10'></label> "
+            "<button class='approve'>Record payment</button></form>"
+        )
+    for change, allowed in (("void", VOIDABLE), ("delete", DELETABLE)):
+        if entity in allowed:
+            forms.append(
+                f"<form method='post' action='{action}'><input type='hidden' name='change' value='{change}'>"
+                f"<button class='decline'>{change.capitalize()}</button></form>"
+            )
+    return "<h2>Change it (as in QuickBooks)</h2>" + "".join(forms) if forms else ""
 
 
 def _line_text(line: dict[str, Any]) -> str:

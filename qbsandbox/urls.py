@@ -38,6 +38,7 @@ ROUTES: list[tuple[set[str], re.Pattern[str], Handler]] = [
         control.entities,
     ),
     ({"GET"}, re.compile(r"/app/(?P<entity>\w+)"), control.app_page),
+    ({"POST"}, re.compile(r"/app/(?P<entity>\w+)/change"), control.app_change),
 ]
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Company, Entity, Membership, Role
 from finance.models import MonthlySnapshot, QuickBooksSettings
+from finance.webhooks.models import VerifierToken
 from sales.models import Client, Sale, SaleStatus
 
 ENTITIES = (
@@ -20,6 +21,7 @@ ENTITIES = (
     ("SoftInWay Switzerland", "CHF", "Europe/Zurich"),
     ("SoftInWay USA", "USD", "America/New_York"),
 )
+DEMO_WEBHOOK_TOKEN = "otiumwork-demo-webhook-verifier"  # noqa: S105 - the local sandbox's, as the Makefile passes it
 PEOPLE = (
     ("admin", "Alice", "Admin", Role.ADMIN, "demo-admin-pass"),
     ("finance", "Farid", "Finance", Role.FINANCE, "demo-finance-pass"),
@@ -83,7 +85,9 @@ class Command(BaseCommand):
             and not QuickBooksSettings.objects.filter(company=company).exists()
         ):
             QuickBooksSettings.objects.create(company=company, environment="local", **SANDBOX_APP)
-            self.stdout.write("QuickBooks: the local sandbox app is set in Settings → QuickBooks.")
+            # The local sandbox signs its webhook notifications with this (`make demo` seeds it so).
+            VerifierToken.objects.update_or_create(company=company, defaults={"token": DEMO_WEBHOOK_TOKEN})
+            self.stdout.write("QuickBooks: the local sandbox app and its webhook token are in Settings → QuickBooks.")
         self.stdout.write(self.style.SUCCESS("Demo company SoftInWay is ready. Log in with:"))
         for username, _, _, role, password in PEOPLE:
             self.stdout.write(f"  {username:<8} / {password:<18} ({role})")
