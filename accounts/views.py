@@ -1,7 +1,9 @@
-"""Home page and the company settings page."""
+"""Home page (the overview), the company settings page and the error pages."""
 
 from django.contrib.auth import get_user_model
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 
 from accounts.permissions import ADMIN_ONLY, member_required
 from finance.connection_health import entity_overview
@@ -32,3 +34,27 @@ def company_settings(request):
         "people": people.order_by("username"),
     }
     return render(request, "accounts/settings.html", context)
+
+
+# --- error pages: the navigation and the reason; an error page itself never fails ---------------
+
+
+def _error_page(request, template: str, status: int, context: dict) -> HttpResponse:
+    try:
+        body = render_to_string(template, context, request=request)
+    except Exception:  # noqa: BLE001 - e.g. static files not collected: a plain page rather than none
+        body = render_to_string("error_plain.html", {**context, "status": status})
+    return HttpResponse(body, status=status)
+
+
+def permission_denied(request, exception=None):
+    reason = str(exception) if exception and str(exception) else "Your role does not allow this page."
+    return _error_page(request, "403.html", 403, {"exception": reason})
+
+
+def page_not_found(request, exception=None):
+    return _error_page(request, "404.html", 404, {})
+
+
+def server_error(request):
+    return _error_page(request, "500.html", 500, {})

@@ -6,6 +6,11 @@ from finance import cron
 from finance.webhooks import views as webhook_views
 from ops import views as ops_views
 
+# Error pages with the navigation and the reason (accounts/views.py).
+handler403 = "accounts.views.permission_denied"
+handler404 = "accounts.views.page_not_found"
+handler500 = "accounts.views.server_error"
+
 urlpatterns = [
     path("", include("accounts.urls")),
     path("sales/", include("sales.urls")),

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
-from django.views.defaults import server_error
 
 from accounts.models import Role
+from accounts.views import server_error
 from finance.models import QuickBooksConnection, SyncRun
 from tests.builders import make_company, make_entity, make_snapshot, make_user
 
@@ -41,6 +41,16 @@ def test_the_500_page_says_what_to_do():
     html = response.content.decode()
     assert response.status_code == 500
     assert "Something went wrong on our side" in html and "Go to the overview" in html
+
+
+def test_an_error_page_never_fails_even_without_collected_static_files(client, company, settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path  # production storage, nothing collected: the stylesheet has no entry
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}  # fmt: skip
+    client.force_login(make_user(company, Role.FINANCE))
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and "This page does not exist" in page.content.decode()
+    assert "Go to the overview" in page.content.decode()
 
 
 def test_the_overview_shows_each_entitys_latest_figures_with_currency_and_quickbooks_status(client, company):

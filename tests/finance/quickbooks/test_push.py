@@ -427,7 +427,8 @@ def test_salesperson_pushes_own_sale_from_the_sale_page(books, entity, sales_use
     sale.refresh_from_db()
     html = response.content.decode()
     assert f"pushed to QuickBooks as invoice {sale.qb_invoice_number}" in " ".join(qbo.page_messages(response))
-    assert f'<dd class="qb-invoice-number">{sale.qb_invoice_number}</dd>' in html
+    number = html.split('<dd class="qb-invoice-number">', 1)[1].split("</dd>", 1)[0]
+    assert f">{sale.qb_invoice_number}</a>" in number and "/app/invoice?txnId=" in number  # linked into QuickBooks
     assert f"by {sales_user.username}" in html
     assert "Push as QB invoice" not in html
 
