@@ -149,7 +149,7 @@ def last_pull_runs(company) -> dict[int, SyncRun]:
         .annotate(last_run=Subquery(latest.values("pk")[:1]))
         .values_list("last_run", flat=True)
     )
-    runs = SyncRun.objects.filter(pk__in=[i for i in ids if i]).select_related("entity")
+    runs = SyncRun.objects.filter(pk__in=[i for i in ids if i]).select_related("entity", "started_by")
     return {run.entity_id: run for run in runs}
 
 

@@ -171,3 +171,13 @@ def log_message(entry) -> str:
         ]
         return ("Restated: " if details.get("restatement") else "Updated: ") + ", ".join(parts)
     return entry.message
+
+
+def trigger_text(run) -> str:
+    """Who or what started a run, in words: "started by Priya", "hourly schedule"."""
+    if run.trigger == "manual":
+        user = run.started_by
+        return f"started by {user.get_full_name() or user.username}" if user else "started by hand"
+    return {"beat": "hourly schedule", "cron": "scheduled", "shell": "from the command line", "push": "push"}.get(
+        run.trigger, run.get_trigger_display()
+    )

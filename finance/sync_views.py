@@ -28,7 +28,7 @@ from .models import (
     SyncLogEntry,
     SyncRun,
 )
-from .presentation import card_state, change_lines, error_text, log_message, log_object
+from .presentation import card_state, change_lines, error_text, log_message, log_object, trigger_text
 from .quickbooks.jobs import queue_sync
 
 LOG_PAGE_SIZE = 50
@@ -44,7 +44,8 @@ def run_context(run: SyncRun | None) -> dict:
         return {"run": None}
     when = run.finished_at or run.started_at or run.queued_at
     changes = change_lines(run, run.entity.home_currency)
-    return {"run": run, "unfinished": run.status in UNFINISHED, "changes": changes, "when": when}
+    unfinished = run.status in UNFINISHED
+    return {"run": run, "unfinished": unfinished, "changes": changes, "when": when, "trigger": trigger_text(run)}
 
 
 def add_card_state(rows: list[dict]) -> None:

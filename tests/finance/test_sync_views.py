@@ -54,7 +54,8 @@ def test_finance_user_clicks_sync_now_and_sees_the_result(client, finance_user, 
     html = page.content.decode()
     assert f"{entity.name} synced from QuickBooks: 4 months changed." in html
     card = card_of(html, entity)
-    assert 'class="badge state-ok">connected<' in card and "success" in card and "Sync now" in card
+    assert 'class="badge state-ok">connected<' in card and "succeeded" in card and "Sync now" in card
+    assert f"started by {finance_user.get_full_name() or finance_user.username}" in card
     assert "4 months changed in the last sync" in card
     assert f"{month:%B %Y} created: revenue USD 40.00, expenses USD 0.00, open AR USD 60.00, open AP USD 0.00" in card
     log = client.get(reverse("finance:qb_log")).content.decode()
