@@ -44,6 +44,7 @@ class Chart:
     y_labels: list[tuple[float, str]]
     currency: str
     partial_month: str
+    partial_x: float = 0.0  # where "to date" is written, above the current month
 
 
 def nice_step(top: float, ticks: int = 4) -> float:
@@ -95,11 +96,10 @@ def figures_chart(snapshots, *, currency: str = "", current: date | None = None)
         ]  # fmt: skip
         lines.append(Line(label, color, _points(full), _points(dashed), dots))
     x_labels = [(x, f"{s.month:%b %y}") for x, s in zip(xs, months, strict=True)]
-    if partial:
-        x_labels[-1] = (xs[-1], f"{months[-1].month:%b %y} to date")
     ticks = round(top / step)
     y_labels = [(HEIGHT - PAD_BOTTOM - k / ticks * usable, tick_text(step * k)) for k in range(ticks + 1)]
-    return Chart(WIDTH, HEIGHT, lines, x_labels, y_labels, currency, f"{months[-1].month:%B %Y}" if partial else "")
+    partial_month = f"{months[-1].month:%B %Y}" if partial else ""
+    return Chart(WIDTH, HEIGHT, lines, x_labels, y_labels, currency, partial_month, xs[-1] if partial else 0.0)
 
 
 def _points(coords: list[tuple[float, float]]) -> str:

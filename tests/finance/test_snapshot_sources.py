@@ -117,5 +117,5 @@ def test_the_chart_has_round_ticks_currency_hover_values_and_a_partial_current_m
     assert revenue.dots[0].title == f"Revenue, September 2026: CHF {months[0].revenue:,.2f}"
     assert revenue.dots[-1].title.startswith("Revenue, December 2026 (to date): CHF ")
     assert revenue.partial and len(revenue.points.split()) == 3  # full months solid, the last segment dashed
-    assert chart.x_labels[-1][1] == "Dec 26 to date"
+    assert chart.x_labels[-1] == (chart.partial_x, "Dec 26") and chart.partial_month == "December 2026"
     assert nice_step(208429) == 100000 and tick_text(2_500_000) == "2.5M"
