@@ -10,7 +10,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from finance.quickbooks.jobs import queue_all_syncs
+from finance.quickbooks.jobs import start_fanout
 
 TOKEN_HEADER = "X-OtiumWork-Cron-Token"  # noqa: S105 - a header name, not a secret
 
@@ -38,6 +38,5 @@ def cron_token_required(view):
 @require_POST
 @cron_token_required
 def qb_sync_all(request):
-    """Queue one pull per active QuickBooks connection and answer at once with the counts."""
-    counts = queue_all_syncs(trigger="cron")
-    return JsonResponse(counts.as_dict(), status=202)
+    """Queue the fan-out (one pull per active QuickBooks connection) and answer at once with counts."""
+    return JsonResponse(start_fanout(trigger="cron"), status=202)

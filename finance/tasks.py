@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from finance import signals
 from finance.models import QuickBooksConnection, RunStatus, RunTrigger, SyncRun
 from finance.quickbooks import incremental, pull, runs
-from finance.quickbooks.jobs import queue_all_syncs
+from finance.quickbooks.jobs import queue_all_syncs, queue_syncs
 
 RETRY_DELAYS = (120, 600, 1800)  # seconds before each new try of a run that failed transiently
 WAIT_BEHIND_RUNNING = 10  # seconds before a webhook's sync looks again whether the running one ended
@@ -45,6 +45,12 @@ def sync_connection_task(self, connection_id: int, trigger: str, user_id: int | 
 def sync_all_connections(trigger: str = "beat") -> dict[str, int]:
     """The fan-out: one sync job per active connection of every company (beat runs it hourly). Its end
     is announced: the scheduler's heartbeat."""
-    counts = queue_all_syncs(trigger=trigger).as_dict()
+    counts = queue_all_syncs(trigger=trigger)
     signals.fanout_finished.send_robust(sender=None, trigger=trigger, counts=counts)
     return counts
+
+
+@shared_task
+def queue_syncs_task(connection_ids: list[int], trigger: str) -> dict[str, int]:
+    """One chunk of the fan-out: queue the syncs of these connections."""
+    return queue_syncs(connection_ids, trigger=trigger).as_dict()

@@ -293,6 +293,8 @@ QBO_THROTTLE_WAIT = float(env_str("QBO_THROTTLE_WAIT", "60"))
 QBO_RUN_DEADLINE = env_int("QBO_RUN_DEADLINE", 600)
 # Incremental syncs read what changed since the last one; a full read still runs this often (hours).
 QBO_FULL_READ_HOURS = env_int("QBO_FULL_READ_HOURS", 24)
+# The hourly fan-out queues the connections' syncs in chunks of this many, each chunk a task of its own.
+QBO_FANOUT_CHUNK = env_int("QBO_FANOUT_CHUNK", 200)
 # Webhook events already received are remembered this many days (a replay within them is ignored).
 QBO_WEBHOOK_SEEN_DAYS = env_int("QBO_WEBHOOK_SEEN_DAYS", 4)
 # /finance/qb marks an entity's figures "stale" when its last successful sync is older than this.

@@ -16,12 +16,16 @@ import logging
 from dataclasses import asdict, dataclass
 
 from celery import current_app
+from celery.result import EagerResult
+from django.conf import settings
 from django.db import transaction
 
 from finance.models import ConnectionStatus, QuickBooksConnection, RunStatus, RunTrigger, SyncDirection, SyncRun
 from finance.quickbooks import runs
 
 SYNC_TASK = "finance.tasks.sync_connection_task"
+FANOUT_TASK = "finance.tasks.sync_all_connections"
+CHUNK_TASK = "finance.tasks.queue_syncs_task"
 logger = logging.getLogger(__name__)
 
 
@@ -83,17 +87,44 @@ def queue_webhook_sync(*, connection: QuickBooksConnection) -> SyncRun:
         return run
 
 
-def queue_all_syncs(*, trigger: str) -> QueuedSyncs:
-    """One job per active connection of every company. A connection that needs reconnecting gets a
-    ``skipped`` run and log line; one whose previous pull is unfinished gets a ``skipped`` run too."""
+def start_fanout(*, trigger: str) -> dict[str, int | str]:
+    """The cron endpoint's one job: the fan-out, sent as a task so the request does the same small
+    work whatever the number of connections. With jobs inline it has run by the time this returns
+    and its counts are the answer; with workers, the number of connections it will go through."""
+    result = current_app.signature(FANOUT_TASK, kwargs={"trigger": trigger}).delay()
+    if isinstance(result, EagerResult):  # jobs inline: the fan-out ran in this request
+        return result.get()
+    return {"fanout": "queued", "connections": active_connections().count()}
+
+
+def active_connections():
+    return QuickBooksConnection.objects.exclude(realm_id="").filter(
+        status__in=[ConnectionStatus.CONNECTED, ConnectionStatus.NEEDS_RECONNECT]
+    )
+
+
+def queue_all_syncs(*, trigger: str) -> dict[str, int]:
+    """The fan-out: every active connection of every company gets its sync queued. With workers the
+    connections go out in chunks of QBO_FANOUT_CHUNK, each a task of its own (a few thousand
+    connections are a few messages here, and the chunks are queued side by side by the workers);
+    with jobs inline they are queued here and the counts come back."""
+    ids = list(active_connections().order_by("pk").values_list("pk", flat=True))
+    if current_app.conf.task_always_eager:
+        return queue_syncs(ids, trigger=trigger).as_dict()
+    size = settings.QBO_FANOUT_CHUNK
+    chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+    for chunk in chunks:
+        current_app.signature(CHUNK_TASK, args=(chunk, trigger)).delay()
+    return {"connections": len(ids), "chunks": len(chunks)}
+
+
+def queue_syncs(connection_ids: list[int], *, trigger: str) -> QueuedSyncs:
+    """One job per connection of ``connection_ids`` that is still active. A connection that needs
+    reconnecting gets a ``skipped`` run and log line; one whose previous pull is unfinished gets a
+    ``skipped`` run too."""
     counts = QueuedSyncs()
     queued: list[int] = []
-    connections = (
-        QuickBooksConnection.objects.exclude(realm_id="")
-        .filter(status__in=[ConnectionStatus.CONNECTED, ConnectionStatus.NEEDS_RECONNECT])
-        .select_related("entity")
-        .order_by("pk")
-    )
+    connections = active_connections().filter(pk__in=connection_ids).select_related("entity").order_by("pk")
     for connection in connections:
         with runs.connection_locked(connection.pk):
             runs.close_lost(connection)
