@@ -110,6 +110,31 @@ def entities(req: Request, store: Store, realm_id: str, entity: str) -> Response
     return _json({name: inserted}, 201)
 
 
+def change(req: Request, store: Store, realm_id: str, entity: str, entity_id: str, operation: str) -> Response:
+    """`POST /_sandbox/realms/{id}/entities/{Type}/{Id}/update|delete|void`: a change made "in
+    QuickBooks" (no token), as the Accounting API makes it (SyncToken checked if given, else the
+    current one), webhooks notified. `update` takes the fields to change (a sparse update)."""
+    missing = _known_realm(store, realm_id)
+    if missing:
+        return missing
+    name = BY_LOWER.get(entity.lower(), entity)
+    current = models.load_entity(store.read(), realm_id, name, entity_id)
+    if current is None:
+        return _json({"error": f"no {name} {entity_id} in realm {realm_id}"}, 404)
+    body = {"SyncToken": current["SyncToken"], **_body(req), "Id": current["Id"]}
+    try:
+        if operation == "update":
+            result = revisions.update_entity(store, realm_id, name, {**body, "sparse": True}, sparse=True)
+        elif operation == "delete":
+            result = revisions.delete_entity_op(store, realm_id, name, body)
+        else:
+            result = revisions.void_entity(store, realm_id, name, body)
+    except QboFault as fault:
+        return _json({"Fault": fault.fault_body()}, 400)
+    webhooks.notify(store, realm_id, name, result, operation)
+    return _json({name: result})
+
+
 def query(req: Request, store: Store, realm_id: str) -> Response:
     """`GET /_sandbox/realms/{id}/query?query=...`: the QueryResponse object, no token needed (tests'
     look at what the books hold, not counted as an API call)."""

@@ -134,6 +134,14 @@ def seed_demo_realms(base_url: str, today: str | None = None) -> list[dict[str, 
     return control(base_url, "POST", "demo", {"today": today} if today else {})["realms"]
 
 
+def change_entity(
+    base_url: str, realm_id: str, entity: str, entity_id: str, operation: str, fields: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Update (the given fields), delete or void a stored entity, as a person would in QuickBooks."""
+    path = f"realms/{realm_id}/entities/{entity}/{entity_id}/{operation}"
+    return control(base_url, "POST", path, fields or {})[entity]
+
+
 def subscribe_webhooks(base_url: str, url: str, verifier_token: str, body_format: str = "classic") -> dict[str, Any]:
     """Send the sandbox's change notifications to `url`, signed with `verifier_token`."""
     return control(base_url, "POST", "webhooks", {"url": url, "verifier_token": verifier_token, "format": body_format})
@@ -172,6 +180,11 @@ class RunningSandbox:
 
     def insert_entity(self, realm_id: str, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         return insert_entity(self.url, realm_id, entity, body)
+
+    def change_entity(
+        self, realm_id: str, entity: str, entity_id: str, operation: str, fields: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return change_entity(self.url, realm_id, entity, entity_id, operation, fields)
 
     def subscribe_webhooks(self, url: str, verifier_token: str, body_format: str = "classic") -> dict[str, Any]:
         return subscribe_webhooks(self.url, url, verifier_token, body_format)

@@ -29,6 +29,14 @@ ROUTES: list[tuple[set[str], re.Pattern[str], Handler]] = [
         re.compile(r"/_sandbox/realms/(?P<realm_id>[^/]+)/entities/(?P<entity>\w+)/(?P<entity_id>[^/]+)"),
         control.read,
     ),
+    (
+        {"POST"},
+        re.compile(
+            r"/_sandbox/realms/(?P<realm_id>[^/]+)/entities/(?P<entity>\w+)/(?P<entity_id>[^/]+)/"
+            r"(?P<operation>update|delete|void)"
+        ),
+        control.change,
+    ),
     ({"GET", "POST"}, re.compile(r"/_sandbox/clock"), control.clock),
     ({"POST"}, re.compile(r"/_sandbox/realms/(?P<realm_id>[^/]+)/faults"), control.realm_faults),
     ({"GET"}, re.compile(r"/_sandbox/realms/(?P<realm_id>[^/]+)/calls"), control.calls),

@@ -43,3 +43,17 @@ def test_a_payment_recorded_on_an_invoices_page_pays_it_and_is_notified(sandbox)
     bodies = [delivery["body"] for delivery in sandbox.webhook_deliveries()[:2]]
     names = sorted(e["name"] for b in bodies for e in b["eventNotifications"][0]["dataChangeEvent"]["entities"])
     assert names == ["Invoice", "Payment"]
+
+
+def test_the_control_api_updates_voids_and_deletes_as_the_accounting_api_does(sandbox):
+    realm = sandbox.create_realm(name="Control Changes Co", size=0)
+    customer = sandbox.insert_entity(realm, "Customer", {"DisplayName": "Control Customer"})
+    line = {"Amount": "80.00", "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}
+    invoice = sandbox.insert_entity(realm, "Invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": [line]})
+
+    updated = sandbox.change_entity(realm, "Invoice", invoice["Id"], "update", {"PrivateNote": "changed"})
+    assert updated["PrivateNote"] == "changed" and updated["SyncToken"] == str(int(invoice["SyncToken"]) + 1)
+    voided = sandbox.change_entity(realm, "Invoice", invoice["Id"], "void")
+    assert voided["TotalAmt"] == 0
+    deleted = sandbox.change_entity(realm, "Invoice", invoice["Id"], "delete")
+    assert deleted == {"domain": "QBO", "status": "Deleted", "Id": invoice["Id"]}
