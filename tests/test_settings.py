@@ -143,8 +143,13 @@ def test_development_keeps_its_http_site_url_and_any_cron_token():
     assert found.stdout.split() == ["http://127.0.0.1:8000", "dev"]
 
 
+# The 404 page links its stylesheet: without collectstatic's manifest (not built here), static URLs
+# are the plain ones.
 ADMIN_PROBE = (
-    "import django; django.setup(); from django.test import Client; from django.urls import Resolver404, resolve\n"
+    "import django; from django.conf import settings; django.setup(); from django.test import Client\n"
+    "from django.urls import Resolver404, resolve\n"
+    "settings.STORAGES = {**settings.STORAGES, 'staticfiles': {'BACKEND': "
+    "'django.contrib.staticfiles.storage.StaticFilesStorage'}}\n"
     "try:\n    print(resolve('/django-admin/login/').view_name)\n"
     "except Resolver404:\n    print(Client().get('/django-admin/login/', secure=True).status_code)"
 )
