@@ -108,6 +108,7 @@ def test_a_pushed_sales_amount_change_asks_first_then_shows_it_differs(
     page.click("button[type=submit]")
     warning = page.inner_text("#pushed-warning")
     assert "already in QuickBooks as invoice 1073" in warning and "QuickBooks keeps the invoice as it is" in warning
+    assert no_sideways_scroll(page)
     page.screenshot(path=str(SCREENSHOTS / f"flow-pushed-sale-warning-{size}.png"), full_page=True)
     page.click("button:has-text('Save anyway')")
     page.wait_for_url(f"{live_server.url}{reverse('sales:detail', args=[sale.pk])}")

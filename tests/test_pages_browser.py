@@ -12,7 +12,8 @@ from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
-from finance.models import SyncRun
+from finance.models import QuickBooksConnection, SyncRun
+from finance.quickbooks.pull import sync_connection
 from tests import qbo
 from tests.browser import SCREENSHOTS
 from tests.builders import PASSWORD, make_client, make_sale, make_snapshot
@@ -43,6 +44,7 @@ def test_main_pages_fit_a_phone_and_a_desktop(
     books = Books.start(local_quickbooks.sandbox, local_quickbooks.realm(name="Pages Books Incorporated"))
     books.invoice(today.isoformat(), "1250.00")
     qbo.connect(client, entity, books.realm)
+    sync_connection(connection=QuickBooksConnection.objects.get(entity=entity), trigger="manual")
     for month in (date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)):
         make_snapshot(entity, month, revenue=Decimal("120000") * month.month, expenses=Decimal("70000.55"),
                       ar_balance=Decimal("900000"), ap_balance=Decimal("300000"))  # fmt: skip
@@ -57,6 +59,7 @@ def test_main_pages_fit_a_phone_and_a_desktop(
         "snapshots-home": reverse("finance:home"),
         "snapshots": reverse("finance:snapshots", args=[entity.pk]),
         "snapshot-edit": reverse("finance:snapshot_edit", args=[entity.pk, "2026-02"]),
+        "drilldown": reverse("finance:figure_sources", args=[entity.pk, f"{today:%Y-%m}", "ar_balance"]),
         "quickbooks": reverse("finance:qb"),
         "sync-log": reverse("finance:qb_log"),
         "settings": reverse("settings"),
