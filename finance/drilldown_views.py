@@ -55,7 +55,11 @@ def figure_sources(request, entity_id: int, month: str, figure: str):
             "in_window": month_start in window,
             "to_date": month_start == current,
             "edited": synced and shown is not None and shown != total,
-            "restatements": [(r.when, restatement_text(r)) for r in restated if figure in {c[0] for c in r.changes}],
+            "restatements": [
+                (r.when, restatement_text(r, entity.home_currency))
+                for r in restated
+                if figure in {c[0] for c in r.changes}
+            ],
             "figures": list(FIGURE_LABELS.items()),
         },
     )

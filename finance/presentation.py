@@ -46,10 +46,10 @@ def _amount(value, currency: str) -> str:
     return f"{currency} {text}" if currency else text
 
 
-def restatement_text(restatement: Restatement) -> str:
-    """'revenue 1,000.00 → 1,200.00, open AR …' in the figures' order."""
+def restatement_text(restatement: Restatement, currency: str = "") -> str:
+    """'revenue 1,000.00 → 1,200.00, open AR …' in the figures' order; amounts with ``currency``."""
     return ", ".join(
-        f"{FIGURE_LABELS.get(name, name)} {money_text(old)} → {money_text(new)}"
+        f"{FIGURE_LABELS.get(name, name)} {_amount(old, currency)} → {_amount(new, currency)}"
         for name, old, new in restatement.changes
     )
 

@@ -46,7 +46,7 @@ def snapshot_table(request, entity_id: int):
     for snapshot in snapshots:
         snapshot.drilldown = snapshot.month in synced
         latest = restated.get(snapshot.month)
-        snapshot.restatement = (latest[0].when, restatement_text(latest[0])) if latest else None
+        snapshot.restatement = (latest[0].when, restatement_text(latest[0], entity.home_currency)) if latest else None
     add_sources(entity, snapshots, synced)
     pick = MonthPickForm(request.GET or None)
     if request.GET and pick.is_valid():

@@ -13,6 +13,7 @@ import requests
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from finance.models import FigureDrilldown, MonthlySnapshot, QuickBooksConnection, RunStatus, SyncLogEntry
 from finance.quickbooks import drilldown
@@ -162,9 +163,10 @@ def test_a_back_dated_payment_restates_the_past_month_with_old_and_new(admin, en
     # June (the current month) changed too (AR), which is no restatement.
     assert "restatement" not in SyncLogEntry.objects.get(run=run, object_ref="2025-06").details
     page = admin.get(reverse("finance:snapshots", args=[entity.pk])).content.decode()
-    assert f"restated on {line.created_at:%Y-%m-%d}: revenue 600.00 → 700.00, open AR 950.00 → 850.00" in page
+    day = timezone.localtime(line.created_at, entity.zone)
+    assert f"restated on {day:%Y-%m-%d}: revenue USD 600.00 → USD 700.00, open AR USD 950.00 → USD 850.00" in page
     detail = admin.get(reverse("finance:figure_sources", args=[entity.pk, "2025-04", "revenue"])).content.decode()
-    assert "Restated on" in detail and "revenue 600.00 → 700.00" in detail
+    assert "Restated on" in detail and "revenue USD 600.00 → USD 700.00" in detail
     assert "100.00" in detail  # the back-dated payment is among the rows now
     assert sources_total(entity, date(2025, 4, 1), "revenue") == Decimal("700.00")
 
