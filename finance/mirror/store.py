@@ -59,13 +59,14 @@ def save(mirror: Mirror, kinds: set[str] | tuple[str, ...], *, window_start: dat
             connection=connection, txn_type=kind, defaults={"rows": encoded(rows), "row_count": len(rows)}
         )
     defaults = {"realm_id": connection.realm_id, "window_start": window_start, "watermark": watermark}
-    if full:
-        defaults["last_full_at"] = watermark
-    else:
-        defaults["last_incremental_at"] = watermark
+    defaults["last_full_at" if full else "last_incremental_at"] = watermark
     if mirror.state is None:
         defaults.setdefault("last_full_at", watermark)
-    mirror.state, _ = MirrorState.objects.update_or_create(connection=connection, defaults=defaults)
+        mirror.state = MirrorState.objects.create(connection=connection, **defaults)
+        return
+    MirrorState.objects.filter(pk=mirror.state.pk).update(**defaults)  # one statement, no read first
+    for name, value in defaults.items():
+        setattr(mirror.state, name, value)
 
 
 def replaced(connection: QuickBooksConnection, rows_by_kind: dict[str, list[dict]]) -> tuple[Mirror, int]:

@@ -161,6 +161,10 @@ def _overdue(limit: float) -> str:
     return f"QuickBooks did not answer within {max(limit, 0):g} s"
 
 
+# The process's idle HTTP sessions to QuickBooks (see QuickBooksClient.__init__).
+_IDLE_SESSIONS: queue.SimpleQueue[requests.Session] = queue.SimpleQueue()
+
+
 class CallCounter:
     """HTTP calls to QuickBooks, added up across every client handed the same counter (thread-safe),
     and the run's deadline, after which no call starts.
@@ -222,8 +226,12 @@ class QuickBooksClient:
         self._token = access_token
         # Idle sessions, one more for each call in flight at once (`query_all_counted` sends two):
         # a session is never shared by two threads, and each keeps its connection for the next call.
-        self._sessions: queue.SimpleQueue[requests.Session] = queue.SimpleQueue()
-        self._sessions.put(session or requests.Session())
+        # Shared by every client of the process (the next sync reuses the connections, and their TLS),
+        # unless a session of its own is given.
+        self._sessions: queue.SimpleQueue[requests.Session] = _IDLE_SESSIONS
+        if session is not None:
+            self._sessions = queue.SimpleQueue()
+            self._sessions.put(session)
         self._lock = threading.Lock()
         self.minor_version, self.timeout = minor_version, timeout
         self.max_attempts, self.backoff, self._sleep = max(1, max_attempts), backoff, sleep
@@ -466,6 +474,7 @@ class QuickBooksClient:
             except _NETWORK_ERRORS as exc:
                 raise error_from_exception(exc) from exc
             finally:
+                session.cookies.clear()  # nothing of one company's answers travels to another's calls
                 self._sessions.put(session)
         if not response.ok:
             error = error_from_response(response).scrub(self._token)

@@ -286,7 +286,8 @@ def started(run: SyncRun, connection: QuickBooksConnection) -> bool:
     """Start the run, or end it (skipped or failed, with its reason) when the connection cannot be
     synced now: it needs reconnecting, its company keeps its books in another currency than the
     entity, or another sync of it is running."""
-    connection.refresh_from_db()
+    # What may have changed since the job was queued (the entity, already loaded, stays).
+    connection.refresh_from_db(fields=["status", "status_reason", "realm_id", "qb_company_name", "qb_home_currency"])
     if connection.status != ConnectionStatus.CONNECTED:
         runs.skip(run, f"needs reconnect ({connection.get_status_display()}).")
         return False

@@ -14,6 +14,7 @@ import time
 from decimal import Decimal
 
 import pytest
+import requests
 
 from finance.quickbooks import oauth
 from finance.quickbooks.client import QuickBooksClient
@@ -167,13 +168,12 @@ def test_retries_stop_at_the_total_budget_and_the_last_attempt_gets_only_what_is
         sent.append(seconds)
         time.sleep(seconds)
 
-    client = client_for(server, "trickle", timeout=1, max_attempts=10, backoff=0.1, total_timeout=1.5)
     seen = []
-    session = client._sessions.get()
+    session = requests.Session()
     real_request = session.request
     session.request = lambda *args, **kwargs: seen.append(kwargs["timeout"]) or real_request(*args, **kwargs)
-    client._sessions.put(session)
-    client._sleep = recording_sleep
+    client = client_for(server, "trickle", timeout=1, max_attempts=10, backoff=0.1, total_timeout=1.5,
+                        session=session, sleep=recording_sleep)  # fmt: skip
 
     error, elapsed = timed(lambda: client.query("SELECT * FROM Invoice"))
 
