@@ -138,3 +138,40 @@ def test_the_snapshot_table_tells_sources_and_the_chart_gives_values(browser, li
     assert no_sideways_scroll(page)
     page.screenshot(path=str(SCREENSHOTS / f"flow-snapshots-{size}.png"), full_page=True)
     context.close()
+
+
+def consent(page, realm):
+    page.wait_for_selector("input[name=realm_id]")
+    page.check(f"input[name=realm_id][value='{realm}']")
+    page.click("button.approve")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_switching_an_entity_to_another_company_asks_first_and_is_logged(
+    browser, live_server, admin_user, entity, local_quickbooks, size, settings
+):
+    settings.SITE_URL = live_server.url
+    first = local_quickbooks.realm(name="SoftInWay Inc", currency="USD")
+    second = local_quickbooks.realm(name="SoftInWay Holdings LLC", currency="USD")
+    context, page = logged_in(browser, live_server, admin_user, size)
+    page.goto(live_server.url + reverse("finance:qb"))
+    page.click(f"#entity-{entity.pk} button:has-text('Connect to QuickBooks')")
+    consent(page, first)
+    page.wait_for_url(f"{live_server.url}/finance/qb*")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"#entity-{entity.pk} button:has-text('Disconnect')")
+    page.wait_for_load_state("load")
+    page.click(f"#entity-{entity.pk} button:has-text('Connect to QuickBooks')")
+    consent(page, second)
+    page.wait_for_selector("#switch-confirm")
+    text = page.inner_text("#switch-confirm")
+    assert "Nothing was connected yet" in text and "“SoftInWay Inc”" in text and "“SoftInWay Holdings LLC”" in text
+    assert no_sideways_scroll(page)
+    page.screenshot(path=str(SCREENSHOTS / f"flow-switch-confirm-{size}.png"), full_page=True)
+    page.click("button:has-text('Switch to')")
+    consent(page, second)
+    page.wait_for_url(f"{live_server.url}/finance/qb*")
+    assert "SoftInWay Holdings LLC" in page.inner_text(f"#entity-{entity.pk}")
+    page.goto(live_server.url + reverse("finance:qb_log"))
+    assert "Switched from QuickBooks company “SoftInWay Inc”" in page.inner_text("#sync-log-table")
+    context.close()

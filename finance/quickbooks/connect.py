@@ -29,6 +29,7 @@ from finance.models import (
     QuickBooksSettings,
     SyncAction,
     SyncDirection,
+    SyncLogEntry,
 )
 from finance.quickbooks import oauth
 from finance.quickbooks.errors import QuickBooksError
@@ -156,8 +157,14 @@ def previous_company(entity: Entity) -> tuple[str, str]:
     name = connection.qb_company_name if connection else ""
     if connection and connection.realm_id:
         return connection.realm_id, name
-    latest = FigureDrilldown.objects.filter(entity=entity).order_by("-month").values_list("realm_id", flat=True)
-    return (latest.first() or ""), name
+    connected = SyncLogEntry.objects.filter(
+        entity=entity, direction=SyncDirection.CONNECTION, action=SyncAction.CONNECTED, object_type="Connection"
+    ).order_by("-created_at", "-id")
+    latest = connected.values_list("object_ref", flat=True).first()
+    if not latest:
+        latest = FigureDrilldown.objects.filter(entity=entity).order_by("-month").values_list("realm_id", flat=True)
+        latest = latest.first()
+    return (latest or ""), name
 
 
 def synced_months(entity: Entity) -> list:

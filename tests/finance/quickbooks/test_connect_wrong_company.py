@@ -118,3 +118,11 @@ def test_a_sync_never_writes_figures_from_a_company_in_another_currency(admin, s
     assert months(switzerland) == before
     line = SyncLogEntry.objects.filter(run=run).get()
     assert line.message.startswith("Sync failed, no figure was changed:")
+
+
+def test_a_switch_is_asked_for_after_a_disconnect_even_before_any_sync(admin, switzerland, local_quickbooks):
+    qbo.connect(admin, switzerland, local_quickbooks.realm(name="First AG", currency="CHF"))
+    admin.post(reverse("finance:qb_disconnect", args=[switzerland.pk]))
+    page = qbo.connect(admin, switzerland, local_quickbooks.realm(name="Second AG", currency="CHF"))
+    html = page.content.decode()
+    assert "Switch SoftInWay Switzerland to another QuickBooks company?" in html and "“First AG”" in html
