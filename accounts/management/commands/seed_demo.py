@@ -142,6 +142,9 @@ class Command(BaseCommand):
                     "ap_balance": amount(0.6),
                     "cash": amount(3.0),
                     "headcount": 10 + offset % 4,
-                    "notes": "Board pack sent" if offset % 4 == 0 else "",  # where figures come from is a column
+                    "notes": "Board pack sent" if offset % 4 == 0 else "",
                 },
             )
+        # Earlier demos wrote "Entered by hand" as a note, which went stale once a sync owned the
+        # month; the snapshot table's "Figures from" column now says where figures come from.
+        MonthlySnapshot.objects.filter(entity=entity, notes="Entered by hand").update(notes="")
