@@ -47,6 +47,7 @@ browser:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
 
 ## make conformance: python-quickbooks' integration suite against the local sandbox (../shared beside the repo)
 conformance: install-dev
