@@ -82,7 +82,9 @@ def web_app_links(
     numbers = numbers or {}
     lines = []
     for source in sources:
-        number = numbers.get((source.realm_id, source.linked_txn_id), "") if source.linked_txn_id else ""
+        # Documents written before rows named their paid invoice's number: the open-AR rows may know it.
+        fallback = numbers.get((source.realm_id, source.linked_txn_id), "") if source.linked_txn_id else ""
+        number = source.linked_doc_number or fallback
         if urls is None or source.realm_id != connection.realm_id:
             lines.append(SourceLine(source, "", "", number))
             continue
@@ -103,14 +105,15 @@ def sources_csv(lines: list[SourceLine]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
         ["month", "figure", "txn_type", "txn_id", "doc_number", "txn_date", "party", "linked_txn_id",
-         "amount", "exchange_rate", "home_amount", "quickbooks_url"]
+         "linked_doc_number", "currency", "amount", "exchange_rate", "home_amount", "quickbooks_url"]
     )  # fmt: skip
     for line in lines:
         s = line.source
         writer.writerow(
             [f"{s.month:%Y-%m}", s.figure, s.txn_type, spreadsheet_safe(s.txn_id), spreadsheet_safe(s.doc_number),
              s.txn_date.isoformat(), spreadsheet_safe(s.party), spreadsheet_safe(s.linked_txn_id),
-             plain(s.amount), plain(s.exchange_rate, rate=True), plain(s.home_amount), line.url]
+             spreadsheet_safe(line.linked_number), s.currency, plain(s.amount), plain(s.exchange_rate, rate=True),
+             plain(s.home_amount), line.url]
         )  # fmt: skip
     return out.getvalue()
 

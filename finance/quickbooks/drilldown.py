@@ -57,11 +57,14 @@ def replace_sources(*, entity_id: int, realm_id: str, months: list[date], rows: 
 
 def decoded(document: FigureDrilldown) -> list[Source]:
     month, figure, realm_id = document.month, document.figure, document.realm_id
-    return [
-        Source(realm_id, month, figure, kind, txn_id, date.fromisoformat(day), party, number, linked,
-               Decimal(amount), Decimal(rate), Decimal(home))
-        for kind, txn_id, day, party, number, linked, amount, rate, home in csv.reader(io.StringIO(document.rows))
-    ]  # fmt: skip
+    sources = []
+    for fields in csv.reader(io.StringIO(document.rows)):
+        if len(fields) == 9:  # a document written before rows named their currency and paid invoice
+            fields[6:6] = ["", ""]
+        kind, txn_id, day, party, number, linked, linked_number, currency, amount, rate, home = fields
+        sources.append(Source(realm_id, month, figure, kind, txn_id, date.fromisoformat(day), party, number, linked,
+                              linked_number, currency, Decimal(amount), Decimal(rate), Decimal(home)))  # fmt: skip
+    return sources
 
 
 def sources_of(entity_id: int, month: date, figure: str | None = None) -> list[Source]:

@@ -59,9 +59,11 @@ class FigureRow(NamedTuple):
     party: str
     doc_number: str
     linked_txn_id: str
-    amount: Decimal
+    linked_doc_number: str  # the paid invoice's own number (revenue rows), '' when none or not fetched
+    currency: str  # the document's currency (its CurrencyRef), '' when QuickBooks did not say
+    amount: Decimal  # in the document's currency
     exchange_rate: Decimal
-    home_amount: Decimal
+    home_amount: Decimal  # last: the cents rounding replaces it in place
 
 
 @dataclass(frozen=True)
@@ -211,20 +213,23 @@ class Txn(NamedTuple):
     txn_date: date
     party: str
     doc_number: str
+    currency: str
     exchange_rate: Decimal
 
 
 def txn_facts(txn: dict) -> Txn:
-    return Txn(str(txn["Id"]), txn_date(txn), party(txn), txn.get("DocNumber") or "", exchange_rate(txn))
+    currency = (txn.get("CurrencyRef") or {}).get("value") or ""
+    return Txn(str(txn["Id"]), txn_date(txn), party(txn), txn.get("DocNumber") or "", currency, exchange_rate(txn))
 
 
 def figure_row(
-    *, month: date, figure: str, txn_type: str, txn: Txn, amount: Decimal, linked_txn_id: str = ""
+    *, month: date, figure: str, txn_type: str, txn: Txn, amount: Decimal, linked_txn_id: str = "",
+    linked_doc_number: str = "",
 ) -> FigureRow:
     rate = txn.exchange_rate
     return FigureRow(
-        month, figure, txn_type, txn.txn_id, txn.txn_date, txn.party, txn.doc_number, linked_txn_id, amount, rate,
-        amount * rate,
+        month, figure, txn_type, txn.txn_id, txn.txn_date, txn.party, txn.doc_number, linked_txn_id,
+        linked_doc_number, txn.currency, amount, rate, amount * rate,
     )  # fmt: skip
 
 
@@ -258,7 +263,8 @@ def credits_applied(payment: dict) -> Decimal:
     )
 
 
-def revenue_rows(months: list[date], payments: list[dict]) -> Iterator[FigureRow]:
+def revenue_rows(months: list[date], payments: list[dict], numbers: dict[str, str]) -> Iterator[FigureRow]:
+    """Cash applied to invoices, by the payment's month; ``numbers``: invoice Id -> its DocNumber."""
     window = set(months)
     for payment in payments:
         month = month_start(txn_date(payment))
@@ -270,7 +276,7 @@ def revenue_rows(months: list[date], payments: list[dict]) -> Iterator[FigureRow
                 facts = facts or txn_facts(payment)
                 yield figure_row(
                     month=month, figure="revenue", txn_type="Payment", txn=facts, amount=amount,
-                    linked_txn_id=invoice_id,
+                    linked_txn_id=invoice_id, linked_doc_number=numbers.get(invoice_id, ""),
                 )  # fmt: skip
 
 
@@ -342,7 +348,7 @@ def figure_rows(
     invoices, payments = unique_by_id(invoices), unique_by_id(payments)
     bills, bill_payments = unique_by_id(bills), unique_by_id(bill_payments)
     rows = [
-        *revenue_rows(months, payments),
+        *revenue_rows(months, payments, {str(i["Id"]): i.get("DocNumber") or "" for i in invoices}),
         *expense_rows(months, bills),
         *balance_rows(months, "ar_balance", "Invoice", invoices, payments),
         *balance_rows(months, "ap_balance", "Bill", bills, bill_payments),

@@ -95,6 +95,8 @@ def slim(row: dict, *, lines: bool = False) -> dict:
     ref = row.get("CustomerRef") or row.get("VendorRef")
     if ref:
         kept["CustomerRef" if "CustomerRef" in row else "VendorRef"] = {"name": ref.get("name", "")}
+    if row.get("CurrencyRef"):
+        kept["CurrencyRef"] = {"value": row["CurrencyRef"].get("value", "")}
     if lines and "Line" in row:
         kept["Line"] = [{k: line[k] for k in LINE_KEYS if k in line} for line in row["Line"] or ()]
     return kept

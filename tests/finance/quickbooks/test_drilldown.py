@@ -236,10 +236,50 @@ def test_months_before_the_window_keep_the_rows_of_their_last_sync(admin, entity
 def test_a_document_gives_back_every_row_exactly(party):
     row = FigureRow(
         month=date(2025, 4, 1), figure="ar_balance", txn_type="Invoice", txn_id="12", txn_date=date(2025, 3, 30),
-        party=party, doc_number="INV,7", linked_txn_id="", amount=Decimal("1234.50"),
+        party=party, doc_number="INV,7", linked_txn_id="", linked_doc_number="", currency="INR",
+        amount=Decimal("1234.50"),
         exchange_rate=Decimal("83.3000001"), home_amount=Decimal("102833.85"),
     )  # fmt: skip
     document = FigureDrilldown(month=row.month, figure=row.figure, realm_id="9341", rows=drilldown.encoded([row, row]))
     back = drilldown.decoded(document)
     assert [tuple(s) for s in back] == [("9341", *row)] * 2
     assert str(back[0].amount) == "1234.50" and str(back[0].exchange_rate) == "83.3000001"
+
+
+def test_a_document_written_before_rows_named_their_currency_and_paid_invoice_still_reads():
+    old = "Payment,101,2025-03-17,Amy,P-9,67,220.00,1,220.00\n"  # nine columns, as stored until now
+    document = FigureDrilldown(month=date(2025, 3, 1), figure="revenue", realm_id="9341", rows=old)
+    [source] = drilldown.decoded(document)
+    assert (source.txn_id, source.linked_txn_id, source.linked_doc_number, source.currency) == ("101", "67", "", "")
+    assert source.home_amount == Decimal("220.00")
+
+
+def test_an_invoice_issued_and_paid_within_a_month_is_named_by_its_number_in_the_revenue_rows(
+    admin, entity, local_quickbooks
+):
+    books = Books.start(local_quickbooks.sandbox, local_quickbooks.realm(name="Same Month", today="2025-06-15"))
+    invoice = books.invoice("2025-05-03", "90.00")
+    books.payment("2025-05-20", (invoice, "90.00"))  # closed before the month's end: no open-AR row names it
+    sync_connection(connection=connect(admin, entity, books.realm), trigger="manual", today=TODAY)
+    number = local_quickbooks.sandbox.read_entity(books.realm, "Invoice", invoice)["DocNumber"]
+
+    html = admin.get(reverse("finance:figure_sources", args=[entity.pk, "2025-05", "revenue"])).content.decode()
+    rows = list(csv.DictReader(io.StringIO(
+        admin.get(reverse("finance:figure_sources_csv", args=[entity.pk, "2025-05", "revenue"])).content.decode()
+    )))  # fmt: skip
+
+    assert f"Invoice {number}" in html and "number not synced" not in html
+    assert [(r["linked_txn_id"], r["linked_doc_number"]) for r in rows] == [(invoice, number)]
+
+
+def test_a_foreign_documents_row_shows_its_own_currency_beside_the_home_amount(admin, company, demo_realms):
+    india = make_entity(company, "SoftInWay India", "INR", "Asia/Kolkata")
+    connection = connect(admin, india, demo_realms["SoftInWay India Pvt Ltd"])
+    sync_connection(connection=connection, trigger="manual", today=DEMO_TODAY)
+    foreign = next(s for s in all_sources(india) if s.figure == "revenue" and s.exchange_rate != 1)
+    assert foreign.currency and foreign.currency != "INR"
+
+    month = f"{foreign.month:%Y-%m}"
+    html = admin.get(reverse("finance:figure_sources", args=[india.pk, month, "revenue"])).content.decode()
+
+    assert f"{foreign.currency} {foreign.amount:,.2f}" in html and f"INR {foreign.home_amount:,.2f}" in html

@@ -314,6 +314,8 @@ def test_rows_say_what_the_drill_down_shows():
         party="Amy",
         doc_number="",
         linked_txn_id="67",
+        linked_doc_number="1021",  # the paid invoice's own number, not its Id
+        currency="",
         amount=Decimal("220.00"),
         exchange_rate=Decimal(1),
         home_amount=Decimal("220.00"),
@@ -327,6 +329,8 @@ def test_rows_say_what_the_drill_down_shows():
         party="Amy",
         doc_number="1021",
         linked_txn_id="",
+        linked_doc_number="",
+        currency="",
         amount=Decimal("239.00"),
         exchange_rate=Decimal(1),
         home_amount=Decimal("239.00"),
