@@ -9,13 +9,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import Entity
 
+from .mirror.models import MirrorState
 from .models import MonthlySnapshot, QuickBooksConnection, RunStatus, SyncDirection, SyncRun
 from .presentation import card_state, error_text
+from .webhooks.models import SeenEvent
 
 TOKEN_WARNING = timedelta(days=14)
 SIDES = {"ar": ("Open AR", "A/R aging", "payments"), "ap": ("Open AP", "A/P aging", "bill payments")}
@@ -39,6 +41,10 @@ class Health:
     calls_last_run: int | None = None
     calls_24h: int = 0
     tie_out: list[TieOutLine] = field(default_factory=list)
+    # How the data is kept current: webhook events received, the mirror's last incremental and full sync.
+    webhooks_24h: int = 0
+    last_incremental_at: datetime | None = None
+    last_full_at: datetime | None = None
 
     @property
     def tie_out_summary(self) -> str:
@@ -119,11 +125,20 @@ def add_health(company, rows: list[dict], *, now: datetime | None = None) -> Non
     successes = last_successes(company)
     calls = calls_since(company, now - timedelta(hours=24))
     stale_after = timedelta(hours=settings.QBO_STALE_AFTER_HOURS)
+    webhooks = dict(
+        SeenEvent.objects.filter(company=company, received_at__gte=now - timedelta(hours=24))
+        .values_list("realm_id")
+        .annotate(n=Count("id"))
+    )
+    mirrors = {m.connection_id: m for m in MirrorState.objects.filter(connection__company=company)}
     for row in rows:
         entity, connection = row["entity"], row["connection"]
         if not connection or not connection.realm_id:
             continue
-        health = Health(calls_24h=calls.get(entity.pk, 0))
+        health = Health(calls_24h=calls.get(entity.pk, 0), webhooks_24h=webhooks.get(connection.realm_id, 0))
+        mirror = mirrors.get(connection.pk)
+        if mirror is not None and mirror.realm_id == connection.realm_id:
+            health.last_incremental_at, health.last_full_at = mirror.last_incremental_at, mirror.last_full_at
         success = successes.get(entity.pk)
         if success and success.finished_at:
             health.data_as_of = timezone.localtime(success.finished_at, entity.zone)

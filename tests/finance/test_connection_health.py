@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.models import ConnectionStatus, QuickBooksConnection, RunStatus, SyncRun
+from finance.quickbooks import incremental
 from finance.quickbooks.pull import sync_connection
+from finance.webhooks.models import SeenEvent
 from tests import qbo
 from tests.builders import make_company, make_entity, make_user
 from tests.finance.qbo_books import Books
@@ -142,3 +144,27 @@ def test_dashboard_health_is_for_finance_roles_and_the_own_company_only(client, 
     QuickBooksConnection.objects.create(entity=entity, company=other, status="connected", realm_id="x1")
     client.force_login(make_user(company, "finance"))
     assert f'id="health-{entity.pk}"' not in client.get(reverse("finance:qb")).content.decode()
+
+
+def test_the_card_says_how_the_data_is_kept_current_and_links_the_push_settings(client, entity, synced):
+    connection, _ = synced
+    row = health_row(client, entity)
+    assert "by the hourly sync" in row and "no webhook in the last 24 h" in row
+    assert reverse("finance:qb_push_settings", args=[entity.pk]) in row  # an admin's card
+
+    incremental.sync_connection(connection=connection, trigger="beat", today=TODAY)  # fills the mirror
+    incremental.sync_connection(connection=connection, trigger="beat", today=TODAY)  # reads what changed
+    for n in range(3):
+        SeenEvent.objects.create(
+            key=f"event-{n}", company=connection.company, realm_id=connection.realm_id, entity="Invoice",
+            entity_id=str(n), operation="Update", occurred_at=timezone.now(),
+        )  # fmt: skip
+    row = health_row(client, entity)
+
+    assert "by QuickBooks webhooks" in row and '<span class="webhooks-24h">3</span> changes notified' in row
+    assert "last incremental sync" in row and "last full read" in row
+
+
+def test_a_finance_users_card_has_no_push_settings_link(client, entity, synced, finance_user):
+    client.force_login(finance_user)
+    assert reverse("finance:qb_push_settings", args=[entity.pk]) not in health_row(client, entity)
