@@ -26,6 +26,7 @@ from finance.quickbooks.push import PushError, push_sale_as_invoice
 from sales.models import SaleStatus
 from tests import qbo
 from tests.builders import make_client, make_company, make_entity, make_sale, make_snapshot, make_user
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -272,22 +273,11 @@ def test_two_concurrent_pushes_of_one_sale_yield_one_invoice(local_quickbooks, c
     books = Books(local_quickbooks, connect(entity, currency="USD"))
     sale = closed_sale(entity, sales_user)
     books.sandbox.inject_fault(books.realm_id, "hang", seconds=0.5)  # widen the race
-    start, results, errors = threading.Barrier(2), [], []
 
-    def push() -> None:
-        try:
-            start.wait()
-            results.append(push_sale_as_invoice(sale=type(sale).objects.get(pk=sale.pk), user=sales_user))
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            db_connection.close()
+    def push():
+        return push_sale_as_invoice(sale=type(sale).objects.get(pk=sale.pk), user=sales_user)
 
-    threads = [threading.Thread(target=push) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results, errors = run_together(push, [(), ()])
 
     assert errors == []
     assert sorted(r.action for r in results) == ["created", "skipped"]

@@ -18,6 +18,7 @@ from finance.quickbooks.push import PushError, push_sale_as_invoice
 from sales.models import Client
 from tests import qbo
 from tests.builders import make_client, make_entity, make_sale
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -509,7 +510,6 @@ def test_concurrent_pushes_of_a_swiss_eur_sale_and_of_another_sale_of_the_client
 ):
     """A double click (the same sale twice) and a second tab on another sale of the same new client,
     all at once: one invoice per sale, one EUR customer, one link."""
-    import threading
 
     from django.db import connection as db_connection
 
@@ -525,22 +525,11 @@ def test_concurrent_pushes_of_a_swiss_eur_sale_and_of_another_sale_of_the_client
     first = closed_sale(swiss, sales_user, currency="EUR")
     second = closed_sale(swiss, sales_user, currency="EUR", name="Second job")
     books.sandbox.inject_fault(books.realm_id, "hang", seconds=0.5)  # widen the race
-    start, results, errors = threading.Barrier(3), [], []
 
-    def push(sale) -> None:
-        try:
-            start.wait()
-            results.append(push_sale_as_invoice(sale=type(sale).objects.get(pk=sale.pk), user=sales_user))
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            db_connection.close()
+    def push(sale):
+        return push_sale_as_invoice(sale=type(sale).objects.get(pk=sale.pk), user=sales_user)
 
-    threads = [threading.Thread(target=push, args=(sale,)) for sale in (first, first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results, errors = run_together(push, [(first,), (first,), (second,)])
 
     assert errors == []
     [customer] = books.customers_named("Helix Pumps")
