@@ -25,7 +25,6 @@ from finance.mirror import store as mirror_store
 from finance.models import QuickBooksConnection, SyncAction, SyncDirection, SyncRun
 from finance.quickbooks import figures, pull, runs
 from finance.quickbooks.client import PAGE_LIMIT, CallCounter, QuickBooksClient
-from finance.quickbooks.drilldown import replace_sources
 from finance.quickbooks.tokens import with_client
 
 # What change data capture is asked for, and the mirror's kind of each.
@@ -206,23 +205,11 @@ def _full(run: SyncRun, connection: QuickBooksConnection, *, today: date, starte
 
 
 def _write(run, connection, fetched, *, months, today, started_by, mirror, kinds, watermark, counter, full):
-    rows = figures.figure_rows(
-        months=months, invoices=fetched.invoices, payments=fetched.payments, bills=fetched.bills,
-        bill_payments=fetched.bill_payments,
+    """The figures written as a full read writes them, the mirror's documents and watermark with them."""
+    return pull.write_figures(
+        run, connection, fetched, months=months, today=today, started_by=started_by, counter=counter,
+        also=lambda: mirror_store.save(mirror, kinds, window_start=months[0], watermark=watermark, full=full),
     )  # fmt: skip
-    monthly = figures.figures_of_rows(months, rows)
-    sources = figures.drilldown_rows(rows)
-    with transaction.atomic():
-        month_counts, run.changed_months = pull.write_months(
-            run=run, connection=connection, monthly=monthly, started_by=started_by, today=today
-        )
-        run.counts.update(month_counts)
-        run.counts["drilldown_rows"] = replace_sources(
-            entity_id=connection.entity_id, realm_id=connection.realm_id, months=months, rows=sources
-        )
-        mirror_store.save(mirror, kinds, window_start=months[0], watermark=watermark, full=full)
-        runs.succeed(run, counter=counter, fields=("counts", "changed_months"))
-    return monthly, sources
 
 
 def _tie_out_due(connection: QuickBooksConnection) -> bool:

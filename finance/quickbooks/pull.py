@@ -383,6 +383,25 @@ def pull(
         connection, lambda client: fetch_rows(client, since=months[0], page_size=page_size), counter=counter
     )
     run.counts = dict(fetched.counts)
+    monthly, sources = write_figures(
+        run, connection, fetched, months=months, today=today, started_by=started_by, counter=counter
+    )
+    return fetched, monthly, sources
+
+
+def write_figures(
+    run: SyncRun,
+    connection: QuickBooksConnection,
+    fetched: Fetched,
+    *,
+    months: list[date],
+    today: date,
+    started_by,
+    counter: CallCounter,
+    also: Callable[[], None] | None = None,
+) -> tuple[dict[date, figures.MonthFigures], list[figures.FigureRow]]:
+    """Compute the window's figures from ``fetched``, then write them, their drill-downs, ``also``
+    (what the caller keeps with them) and the run's success in one transaction."""
     rows = figures.figure_rows(
         months=months,
         invoices=fetched.invoices,
@@ -400,8 +419,10 @@ def pull(
         run.counts["drilldown_rows"] = replace_sources(
             entity_id=connection.entity_id, realm_id=connection.realm_id, months=months, rows=sources
         )
+        if also is not None:
+            also()
         runs.succeed(run, counter=counter, fields=("counts", "changed_months"))
-    return fetched, monthly, sources
+    return monthly, sources
 
 
 # --- the tie-out ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -100,54 +100,51 @@ def log(
     )
 
 
+def _outlived() -> datetime:
+    """Runs queued before this have outlived the longest a run can take."""
+    return timezone.now() - longest_run()
+
+
+def _fail_lost(candidates, what: str) -> int:
+    """Record as failed the ``candidates`` (runs still queued or running) that outlived
+    ``longest_run``; ``what`` names them in the log line. Returns how many."""
+    lost = list(candidates.filter(queued_at__lte=_outlived()).select_related("connection"))
+    for run in lost:
+        fail(run, WORKER_LOST, log_message=f"{what} recorded as failed: {WORKER_LOST}")
+    return len(lost)
+
+
 def unfinished(connection: QuickBooksConnection, direction: str = SyncDirection.PULL) -> SyncRun | None:
     """The connection's newest run still queued or running, if it has not outlived ``longest_run``."""
-    since = timezone.now() - longest_run()
     runs = SyncRun.objects.filter(connection=connection, direction=direction, status__in=UNFINISHED)
-    return runs.filter(queued_at__gt=since).order_by("-queued_at", "-id").first()
+    return runs.filter(queued_at__gt=_outlived()).order_by("-queued_at", "-id").first()
 
 
 def running(connection: QuickBooksConnection, direction: str = SyncDirection.PULL) -> bool:
     """Whether a run of the connection is running (and has not outlived ``longest_run``)."""
-    since = timezone.now() - longest_run()
     return SyncRun.objects.filter(
-        connection=connection, direction=direction, status=RunStatus.RUNNING, queued_at__gt=since
+        connection=connection, direction=direction, status=RunStatus.RUNNING, queued_at__gt=_outlived()
     ).exists()
 
 
 def close_lost(connection: QuickBooksConnection, direction: str = SyncDirection.PULL) -> int:
     """Record as failed the connection's runs that outlived ``longest_run`` still queued or running.
     Call under ``connection_locked``. Returns how many."""
-    since = timezone.now() - longest_run()
-    lost = list(
-        SyncRun.objects.filter(
-            connection=connection, direction=direction, status__in=UNFINISHED, queued_at__lte=since
-        ).select_related("connection")
-    )
-    for run in lost:
-        fail(run, WORKER_LOST, log_message=f"Sync recorded as failed: {WORKER_LOST}")
-    return len(lost)
+    candidates = SyncRun.objects.filter(connection=connection, direction=direction, status__in=UNFINISHED)
+    return _fail_lost(candidates, "Sync")
 
 
 def push_under_way(sale_id: int) -> bool:
     """Whether a push of the sale is running (and has not outlived ``longest_run``)."""
-    since = timezone.now() - longest_run()
     return SyncRun.objects.filter(
-        sale_id=sale_id, direction=SyncDirection.PUSH, status=RunStatus.RUNNING, queued_at__gt=since
+        sale_id=sale_id, direction=SyncDirection.PUSH, status=RunStatus.RUNNING, queued_at__gt=_outlived()
     ).exists()
 
 
 def close_lost_pushes(sale_id: int) -> int:
     """Record as failed the sale's push runs that outlived ``longest_run`` still running."""
-    since = timezone.now() - longest_run()
-    lost = list(
-        SyncRun.objects.filter(
-            sale_id=sale_id, direction=SyncDirection.PUSH, status=RunStatus.RUNNING, queued_at__lte=since
-        ).select_related("connection")
-    )
-    for run in lost:
-        fail(run, WORKER_LOST, log_message=f"Push recorded as failed: {WORKER_LOST}")
-    return len(lost)
+    candidates = SyncRun.objects.filter(sale_id=sale_id, direction=SyncDirection.PUSH, status=RunStatus.RUNNING)
+    return _fail_lost(candidates, "Push")
 
 
 def start(run: SyncRun) -> bool:
