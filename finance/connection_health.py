@@ -16,6 +16,7 @@ from accounts.models import Entity
 
 from .mirror.models import MirrorState
 from .models import MonthlySnapshot, QuickBooksConnection, RunStatus, SyncDirection, SyncRun
+from .money import money_text
 from .presentation import card_state, error_text
 from .webhooks.models import SeenEvent
 
@@ -51,11 +52,6 @@ class Health:
         return " · ".join(line.short for line in self.tie_out if line.short)
 
 
-def money(value: str | Decimal, currency: str = "") -> str:
-    amount = f"{Decimal(value):,.2f}"
-    return f"{currency} {amount}" if currency else amount
-
-
 def tie_out_lines(tie_out: dict, currency: str = "") -> list[TieOutLine]:
     """What the run's tie-out says, in words a finance user checks against QuickBooks; amounts in
     ``currency`` (the entity's home currency, the reports' currency)."""
@@ -70,28 +66,28 @@ def tie_out_lines(tie_out: dict, currency: str = "") -> list[TieOutLine]:
 
 def side_line(side: str, result: dict, as_of: date, currency: str = "") -> TieOutLine:
     label, report, payments = SIDES[side]
-    status, qb = result["status"], money(result["quickbooks"], currency)
+    status, qb = result["status"], money_text(result["quickbooks"], currency)
     where = f"QuickBooks' {report} on {as_of:%Y-%m-%d}"
     if status == "matches":
         return TieOutLine(label, status, f"{label} matches QuickBooks ({qb} in {where}).", f"{label} matches")
-    difference = money(result["difference"], currency)
+    difference = money_text(result["difference"], currency)
     short = f"{label} differs by {difference}"
     if status == "rounding":
         text = f"{label} matches QuickBooks within rounding of foreign-currency documents (differs by {difference})."
         return TieOutLine(label, status, text, f"{label} matches within rounding")
     causes = []
     if Decimal(result["credit_memos"]):
-        causes.append(f"open credit memos {money(result['credit_memos'], currency)}")
+        causes.append(f"open credit memos {money_text(result['credit_memos'], currency)}")
     if Decimal(result["unapplied"]):
-        causes.append(f"unapplied {payments} {money(result['unapplied'], currency)}")
+        causes.append(f"unapplied {payments} {money_text(result['unapplied'], currency)}")
     text = f"{label} differs by {difference} from {where} ({qb})"
     if status == "explained":
         text += f": {' and '.join(causes)}, which the snapshots do not count."
     else:
         explained = -(Decimal(result["credit_memos"]) + Decimal(result["unapplied"]))
-        known = f"; {' and '.join(causes)} explain {money(explained, currency)}" if causes else ""
+        known = f"; {' and '.join(causes)} explain {money_text(explained, currency)}" if causes else ""
         text += (
-            f"{known}; the rest ({money(result['unexplained'], currency)}) is something else the snapshots do not "
+            f"{known}; the rest ({money_text(result['unexplained'], currency)}) is something else the snapshots do not "
             "count: journal entries on the account, or credits and unapplied payments dated before the sync window."
         )
     return TieOutLine(label, status, text, short)

@@ -13,6 +13,8 @@ def rounded(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def money_text(amount: Decimal) -> str:
-    """``1,234.50``: thousands separated, two decimals."""
-    return f"{amount:,.2f}"
+def money_text(amount: Decimal | str, currency: str = "") -> str:
+    """``1,234.50``: thousands separated, two decimals; ``CHF 1,234.50`` with a ``currency``. Text
+    (as stored in JSON) is read as the exact decimal it holds."""
+    text = f"{Decimal(amount):,.2f}"
+    return f"{currency} {text}" if currency else text

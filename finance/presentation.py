@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from django.urls import reverse
 
@@ -32,8 +31,8 @@ def change_lines(run, currency: str = "") -> list[str]:
         # PostgreSQL's jsonb does not keep key order: the figures are listed in the figures' order.
         for name in sorted(changes, key=lambda n: FIGURE_RANK.get(n, len(FIGURE_RANK))):
             old, new = changes[name]
-            was = f"{_amount(old, currency)} → " if old is not None else ""
-            parts.append(f"{FIGURE_LABELS.get(name, name)} {was}{_amount(new, currency)}")
+            was = f"{money_text(old, currency)} → " if old is not None else ""
+            parts.append(f"{FIGURE_LABELS.get(name, name)} {was}{money_text(new, currency)}")
         month = change["month"]
         if currency:
             month = month_name(date.fromisoformat(f"{month}-01"))
@@ -41,15 +40,10 @@ def change_lines(run, currency: str = "") -> list[str]:
     return lines
 
 
-def _amount(value, currency: str) -> str:
-    text = money_text(Decimal(value))
-    return f"{currency} {text}" if currency else text
-
-
 def restatement_text(restatement: Restatement, currency: str = "") -> str:
     """'revenue 1,000.00 → 1,200.00, open AR …' in the figures' order; amounts with ``currency``."""
     return ", ".join(
-        f"{FIGURE_LABELS.get(name, name)} {_amount(old, currency)} → {_amount(new, currency)}"
+        f"{FIGURE_LABELS.get(name, name)} {money_text(old, currency)} → {money_text(new, currency)}"
         for name, old, new in restatement.changes
     )
 
@@ -161,14 +155,12 @@ def log_message(entry) -> str:
         return entry.message
     order = sorted(details.get("new") or details.get("changes") or {}, key=lambda n: FIGURE_RANK.get(n, 99))
     if "new" in details:
-        parts = [f"{FIGURE_LABELS.get(n, n)} {_amount(details['new'][n], currency)}" for n in order]
+        parts = [f"{FIGURE_LABELS.get(n, n)} {money_text(details['new'][n], currency)}" for n in order]
         return "Created: " + ", ".join(parts)
     if "changes" in details:
         changes = details["changes"]
-        parts = [
-            f"{FIGURE_LABELS.get(n, n)} {_amount(changes[n]['old'], currency)} → {_amount(changes[n]['new'], currency)}"
-            for n in order
-        ]
+        said = {n: [money_text(changes[n][key], currency) for key in ("old", "new")] for n in order}
+        parts = [f"{FIGURE_LABELS.get(n, n)} {old} → {new}" for n, (old, new) in said.items()]
         return ("Restated: " if details.get("restatement") else "Updated: ") + ", ".join(parts)
     return entry.message
 
