@@ -73,16 +73,16 @@ def invoice_numbers(entity_id: int) -> dict[tuple[str, str], str]:
     return {(s.realm_id, s.txn_id): s.doc_number for d in documents for s in decoded(d) if s.doc_number}
 
 
-def web_app_links(
-    sources: list[Source], connection: QuickBooksConnection | None, numbers: dict[tuple[str, str], str] | None = None
-) -> list[SourceLine]:
+def web_app_links(sources: list[Source], connection: QuickBooksConnection | None, entity_id: int) -> list[SourceLine]:
     """Each row with the link to its transaction (and the document it pays) in QuickBooks' web app,
     for the connection's environment; no link for rows of another realm than the connected one."""
     urls = quickbooks_urls(connection.environment) if connection and connection.environment else None
-    numbers = numbers or {}
+    # Documents written before rows named their paid invoice's number: the open-AR rows may know it
+    # (read only when such a row is there).
+    unnamed = any(source.linked_txn_id and not source.linked_doc_number for source in sources)
+    numbers = invoice_numbers(entity_id) if unnamed else {}
     lines = []
     for source in sources:
-        # Documents written before rows named their paid invoice's number: the open-AR rows may know it.
         fallback = numbers.get((source.realm_id, source.linked_txn_id), "") if source.linked_txn_id else ""
         number = source.linked_doc_number or fallback
         if urls is None or source.realm_id != connection.realm_id:

@@ -36,7 +36,6 @@ def figure_sources(request, entity_id: int, month: str, figure: str):
     shown = getattr(snapshot, figure) if snapshot else None
     restated = drilldown.restatements(request.membership.company.pk, entity.pk, [month_start]).get(month_start, [])
     window, current = window_of(entity)
-    numbers = drilldown_pages.invoice_numbers(entity.pk) if figure == "revenue" else None
     synced = month_start in drilldown.synced_months(entity.pk)
     return render(
         request,
@@ -48,7 +47,7 @@ def figure_sources(request, entity_id: int, month: str, figure: str):
             "label": FIGURE_LABELS[figure],
             "title": FIGURE_TITLES[figure],
             "columns": drilldown_pages.columns(figure, entity.home_currency),
-            "lines": drilldown_pages.web_app_links(sources, connection_of(entity), numbers),
+            "lines": drilldown_pages.web_app_links(sources, connection_of(entity), entity.pk),
             "total": total,
             "shown": shown,
             "synced": synced,
@@ -73,7 +72,7 @@ def figure_sources_csv(request, entity_id: int, month: str, figure: str | None =
     if figure is not None:
         checked_figure(figure)
     sources = drilldown.sources_of(entity.pk, month_start, figure)
-    body = drilldown_pages.sources_csv(drilldown_pages.web_app_links(sources, connection_of(entity)))
+    body = drilldown_pages.sources_csv(drilldown_pages.web_app_links(sources, connection_of(entity), entity.pk))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     name = f"{entity.pk}-{month_start:%Y-%m}-{figure or 'all'}.csv"
     response["Content-Disposition"] = f'attachment; filename="quickbooks-rows-{name}"'
