@@ -67,6 +67,19 @@ def page_statement(entity: str, where: str, start: int, size: int) -> str:
     return f"SELECT * FROM {entity}{condition} ORDERBY Id STARTPOSITION {start} MAXRESULTS {size}"  # noqa: S608
 
 
+ID_CHUNK = 500  # ids per `Id IN (...)` query: well under a page, and a short statement
+
+
+def by_id_selects(name: str, entity: str, ids: list[str], page_size: int = PAGE_LIMIT) -> dict[str, tuple[str, str]]:
+    """Selects (for `query_all_many`) of the rows of ``entity`` with these Ids, named `{name}_{n}`.
+    A chunk smaller than a page always comes back short: one round of batch calls fetches them all."""
+    size = max(1, min(ID_CHUNK, page_size - 1))
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    return {
+        f"{name}_{n}": (entity, "Id IN (" + ", ".join(quote(i) for i in chunk) + ")") for n, chunk in enumerate(chunks)
+    }
+
+
 def count_statement(entity: str, where: str) -> str:
     if not _ENTITY.match(entity):
         raise ValueError(f"not a QuickBooks entity name: {entity!r}")

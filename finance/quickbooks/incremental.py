@@ -24,7 +24,7 @@ from django.utils import timezone
 from finance.mirror import store as mirror_store
 from finance.models import QuickBooksConnection, SyncAction, SyncDirection, SyncRun
 from finance.quickbooks import figures, pull, runs
-from finance.quickbooks.client import PAGE_LIMIT, CallCounter, QuickBooksClient
+from finance.quickbooks.client import PAGE_LIMIT, CallCounter, QuickBooksClient, by_id_selects
 from finance.quickbooks.tokens import with_client
 
 # What change data capture is asked for, and the mirror's kind of each.
@@ -100,7 +100,7 @@ def fetch_linked(client: QuickBooksClient, mirror: mirror_store.Mirror) -> tuple
     missing = {"invoice": ("Invoice", "invoices", sorted(paid_invoices)), "bill": ("Bill", "bills", sorted(paid_bills))}
     selects = {}
     for name, (entity, _, ids) in missing.items():
-        selects.update(pull.by_id_queries(name, entity, ids, PAGE_LIMIT))
+        selects.update(by_id_selects(name, entity, ids))
     if not selects:
         return 0, set()
     found, kinds = 0, set()

@@ -15,12 +15,11 @@ from django.utils import timezone
 
 from finance.models import QuickBooksConnection, SyncAction, SyncRun
 from finance.quickbooks import figures, runs
-from finance.quickbooks.client import QuickBooksClient, quote
+from finance.quickbooks.client import QuickBooksClient, by_id_selects
 from finance.quickbooks.errors import QuickBooksError
 from finance.quickbooks.tokens import NotConnectedError, with_client
 from sales.models import InvoiceGone, Sale
 
-IDS_PER_QUERY = 500
 FIELDS = ("qb_currency", "qb_total", "qb_balance", "qb_last_paid_on", "qb_invoice_gone", "qb_checked_at")
 
 
@@ -55,12 +54,7 @@ def record(run: SyncRun, connection: QuickBooksConnection, *, invoices: list[dic
 
 
 def read_by_id(client: QuickBooksClient, ids: list[str]) -> dict[str, dict]:
-    chunks = [ids[i : i + IDS_PER_QUERY] for i in range(0, len(ids), IDS_PER_QUERY)]
-    selects = {
-        f"invoices_{n}": ("Invoice", "Id IN (" + ", ".join(quote(i) for i in chunk) + ")")
-        for n, chunk in enumerate(chunks)
-    }
-    pages = client.query_all_many(selects)
+    pages = client.query_all_many(by_id_selects("invoices", "Invoice", ids))
     return {str(row["Id"]): row for page in pages.values() for row in page}
 
 

@@ -39,14 +39,13 @@ from finance.models import (
 )
 from finance.money import money_text
 from finance.quickbooks import figures, invoice_status, runs, tieout
-from finance.quickbooks.client import PAGE_LIMIT, CallCounter, QuickBooksClient, quote
+from finance.quickbooks.client import PAGE_LIMIT, CallCounter, QuickBooksClient, by_id_selects, quote
 from finance.quickbooks.drilldown import replace_sources
 from finance.quickbooks.errors import QuickBooksError
 from finance.quickbooks.figures import FIGURE_LABELS, FIGURES
 from finance.quickbooks.tokens import NotConnectedError, with_client
 
 _T = TypeVar("_T")
-ID_CHUNK = 500  # ids per `Id IN (...)` query: well under a page, and a short statement
 # Only these keys of a fetched row are kept: what figures.py reads (and what tells two copies apart).
 ROW_KEYS = (
     "Id", "SyncToken", "MetaData", "TxnDate", "TotalAmt", "Balance", "ExchangeRate", "DocNumber", "UnappliedAmt",
@@ -102,19 +101,8 @@ def slim(row: dict, *, lines: bool = False) -> dict:
     return kept
 
 
-def id_in(ids: list[str]) -> str:
-    return "Id IN (" + ", ".join(quote(i) for i in ids) + ")"
-
-
 def linked_ids(payments: list[dict], txn_type: str) -> set[str]:
     return {target for payment in payments for target, _ in figures.applied_lines(payment, txn_type)}
-
-
-def by_id_queries(name: str, entity: str, ids: list[str], page_size: int) -> dict[str, tuple[str, str]]:
-    # A chunk smaller than a page always comes back short: one round of batch calls fetches them all.
-    size = max(1, min(ID_CHUNK, page_size - 1))
-    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
-    return {f"{name}_{n}": (entity, id_in(chunk)) for n, chunk in enumerate(chunks)}
 
 
 def fetch_rows(client: QuickBooksClient, *, since: date, page_size: int = PAGE_LIMIT) -> Fetched:
@@ -149,8 +137,8 @@ def fetch_rows(client: QuickBooksClient, *, since: date, page_size: int = PAGE_L
     missing_invoices = sorted(linked_ids(fetched.payments, "Invoice") - have_invoices)
     missing_bills = sorted(linked_ids(fetched.bill_payments, "Bill") - have_bills)
     linked = {
-        **by_id_queries("invoice", "Invoice", missing_invoices, page_size),
-        **by_id_queries("bill", "Bill", missing_bills, page_size),
+        **by_id_selects("invoice", "Invoice", missing_invoices, page_size),
+        **by_id_selects("bill", "Bill", missing_bills, page_size),
     }
     found = client.query_all_many(linked, page_size=page_size) if linked else {}
     for name, page in found.items():
