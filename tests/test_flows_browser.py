@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.models import MonthlySnapshot, QuickBooksConnection
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
-from tests.builders import PASSWORD, make_client, make_entity, make_sale, make_snapshot
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, log_in
+from tests.builders import make_client, make_entity, make_sale, make_snapshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,15 +42,12 @@ def _close_connections():
     connections.close_all()  # ORM calls made while Playwright runs get their own database connection
 
 
-def logged_in(browser, live_server, user, size):
+def logged_in(browser, live_server, user, size, path):
+    """A new browser window of ``size`` where ``user`` has logged in and opened ``path``."""
     context = browser.new_context(viewport=SIZES[size])
     page = context.new_page()
     page.set_default_timeout(20_000)
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
+    log_in(page, live_server.url, user, path)
     return context, page
 
 
@@ -68,8 +65,7 @@ def test_connecting_a_chf_entity_to_a_usd_company_connects_nothing(
     usd = local_quickbooks.realm(name="SoftInWay Inc", currency="USD")
     local_quickbooks.realm(name="SoftInWay AG", currency="CHF")
     before = list(MonthlySnapshot.objects.filter(entity=swiss).values_list())
-    context, page = logged_in(browser, live_server, admin_user, size)
-    page.goto(live_server.url + reverse("finance:qb"))
+    context, page = logged_in(browser, live_server, admin_user, size, reverse("finance:qb"))
     page.click(f"#entity-{swiss.pk} button:has-text('Connect to QuickBooks')")
     page.wait_for_selector("input[name=realm_id]")
     page.check(f"input[name=realm_id][value='{usd}']")
@@ -97,8 +93,7 @@ def test_a_pushed_sales_amount_change_asks_first_then_shows_it_differs(
     sale = make_sale(entity, sales_user, client=make_client(entity.company, "Helix Pumps"), name="Turbine study",
                      amount=Decimal("100.00"), amount_usd=Decimal("100.00"), qb_realm_id="9130",
                      qb_invoice_id="107", qb_invoice_number="1073")  # fmt: skip
-    context, page = logged_in(browser, live_server, sales_user, size)
-    page.goto(live_server.url + reverse("sales:list"))
+    context, page = logged_in(browser, live_server, sales_user, size, reverse("sales:list"))
     link = page.locator("a.qb-invoice-link")
     assert link.inner_text() == "Invoice 1073" and "txnId=107" in link.get_attribute("href")
     assert no_sideways_scroll(page)
@@ -124,8 +119,7 @@ def test_the_snapshot_table_tells_sources_and_the_chart_gives_values(browser, li
     for back in range(6):
         month = date(current.year + (current.month - 1 - back) // 12, (current.month - 1 - back) % 12 + 1, 1)
         make_snapshot(entity, month, revenue=Decimal("104215.37") + back, ar_balance=Decimal("208429.10"))
-    context, page = logged_in(browser, live_server, finance_user, size)
-    page.goto(live_server.url + reverse("finance:snapshots", args=[entity.pk]))
+    context, page = logged_in(browser, live_server, finance_user, size, reverse("finance:snapshots", args=[entity.pk]))
     assert "OPEN AR · USD" in page.inner_text("#snapshots thead").upper()
     assert "to date" in page.inner_text(f"#month-{current:%Y-%m}")
     assert "Entered by hand: replaced at the next sync" in page.inner_text(f"#month-{current:%Y-%m}")
@@ -153,8 +147,7 @@ def test_switching_an_entity_to_another_company_asks_first_and_is_logged(
     settings.SITE_URL = live_server.url
     first = local_quickbooks.realm(name="SoftInWay Inc", currency="USD")
     second = local_quickbooks.realm(name="SoftInWay Holdings LLC", currency="USD")
-    context, page = logged_in(browser, live_server, admin_user, size)
-    page.goto(live_server.url + reverse("finance:qb"))
+    context, page = logged_in(browser, live_server, admin_user, size, reverse("finance:qb"))
     page.click(f"#entity-{entity.pk} button:has-text('Connect to QuickBooks')")
     consent(page, first)
     page.wait_for_url(f"{live_server.url}/finance/qb*")

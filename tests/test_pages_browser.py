@@ -15,21 +15,13 @@ from django.utils import timezone
 from finance.models import QuickBooksConnection, SyncRun
 from finance.quickbooks.pull import sync_connection
 from tests import qbo
-from tests.browser import SCREENSHOTS
-from tests.builders import PASSWORD, make_client, make_sale, make_snapshot
+from tests.browser import SCREENSHOTS, log_in
+from tests.builders import make_client, make_sale, make_snapshot
 from tests.finance.qbo_books import Books
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "height": 812}}
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
 
 
 def sideways_overflow(page) -> int:
@@ -73,7 +65,7 @@ def test_main_pages_fit_a_phone_and_a_desktop(
             context = chromium.new_context(viewport=viewport)
             page = context.new_page()
             page.set_default_timeout(20_000)
-            log_in(page, live_server, admin_user)
+            log_in(page, live_server.url, admin_user)
             for name, path in pages.items():
                 page.goto(live_server.url + path)
                 page.wait_for_load_state("load")
@@ -107,8 +99,7 @@ def test_sync_now_shows_progress_takes_one_click_and_updates_the_card(
             context = chromium.new_context(viewport=viewport)
             page = context.new_page()
             page.set_default_timeout(20_000)
-            log_in(page, live_server, finance_user)
-            page.goto(live_server.url + reverse("finance:qb"))
+            log_in(page, live_server.url, finance_user, reverse("finance:qb"))
             button = page.locator(f"#entity-{entity.pk} button:has-text('Sync now')")
             button.click()
             busy = page.locator(f"#entity-{entity.pk} button[disabled]")
@@ -134,8 +125,7 @@ def test_a_double_click_on_sync_now_makes_one_run(client, admin_user, entity, lo
     try:
         page = chromium.new_page()
         page.set_default_timeout(20_000)
-        log_in(page, live_server, admin_user)
-        page.goto(live_server.url + reverse("finance:qb"))
+        log_in(page, live_server.url, admin_user, reverse("finance:qb"))
         page.dblclick(f"#entity-{entity.pk} button:has-text('Sync now')")
         page.locator(f"#entity-{entity.pk} .msg-success").wait_for(timeout=15_000)
         page.wait_for_timeout(300)
@@ -147,7 +137,7 @@ def test_a_double_click_on_sync_now_makes_one_run(client, admin_user, entity, lo
 def test_a_403_keeps_the_navigation_and_the_reason(sales_user, live_server, chromium):
     try:
         page = chromium.new_page(viewport=SIZES["phone"])
-        log_in(page, live_server, sales_user)
+        log_in(page, live_server.url, sales_user, reverse("sales:list"))
         response = page.goto(live_server.url + reverse("finance:qb"))
         assert response is not None and response.status == 403
         assert "Your role does not allow this page." in page.inner_text("#error-page")

@@ -12,12 +12,10 @@ from django.db import connections
 from finance.models import QuickBooksConnection
 from finance.quickbooks.pull import sync_connection
 from tests import qbo
-from tests.browser import SCREENSHOTS
-from tests.builders import PASSWORD
+from tests.browser import SCREENSHOTS, log_in
 from tests.finance.qbo_books import Books
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
 
 
 def test_finance_user_drills_into_revenue_downloads_csv_and_opens_the_payment_in_quickbooks(
@@ -36,11 +34,7 @@ def test_finance_user_drills_into_revenue_downloads_csv_and_opens_the_payment_in
     try:
         page = chromium.new_page(accept_downloads=True)
         page.set_default_timeout(20_000)
-        page.goto(f"{live_server.url}/login/?next=/finance/entities/{entity.pk}/snapshots/")
-        page.fill("input[name=username]", finance_user.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/finance/entities/{entity.pk}/snapshots/")
+        log_in(page, live_server.url, finance_user, f"/finance/entities/{entity.pk}/snapshots/")
 
         page.click(f"a[href='/finance/entities/{entity.pk}/snapshots/2025-05/revenue/']")
         page.wait_for_selector("#sources")

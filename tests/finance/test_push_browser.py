@@ -8,11 +8,10 @@ import pytest
 from django.db import connections
 
 from tests import qbo
-from tests.browser import SCREENSHOTS
-from tests.builders import PASSWORD, make_client, make_sale
+from tests.browser import SCREENSHOTS, log_in
+from tests.builders import make_client, make_sale
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
 
 
 def test_salesperson_pushes_a_closed_sale_and_sees_the_invoice_number(
@@ -32,11 +31,7 @@ def test_salesperson_pushes_a_closed_sale_and_sees_the_invoice_number(
     try:
         page = chromium.new_page()
         page.set_default_timeout(20_000)
-        page.goto(f"{live_server.url}/login/?next=/sales/{sale.pk}/")
-        page.fill("input[name=username]", sales_user.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/sales/{sale.pk}/")
+        log_in(page, live_server.url, sales_user, f"/sales/{sale.pk}/")
         page.click("text=Push as QB invoice")
         page.wait_for_selector(".qb-invoice-number")
 

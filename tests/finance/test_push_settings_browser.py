@@ -10,8 +10,8 @@ import pytest
 from django.db import connections
 
 from tests import qbo
-from tests.browser import SCREENSHOTS
-from tests.builders import PASSWORD, make_client, make_entity, make_sale
+from tests.browser import SCREENSHOTS, log_in
+from tests.builders import make_client, make_entity, make_sale
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,14 +21,6 @@ document.addEventListener("securitypolicyviolation", function (event) {
   window.__cspViolations.push(event.violatedDirective + " " + (event.blockedURI || "inline"));
 });
 """
-
-
-def log_in(page, base: str, user, next_path: str) -> None:
-    page.goto(f"{base}/login/?next={next_path}")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{next_path}")
 
 
 def no_violations(page) -> None:
