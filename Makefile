@@ -47,6 +47,7 @@ browser:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	mkdir -p var  # the default SQLite file lives there; without it Django warns it cannot check the history
 	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
 
 ## make conformance: python-quickbooks' integration suite against the local sandbox (../shared beside the repo)
